@@ -1,0 +1,306 @@
+"""Real data sets, checked by SHA-256, found offline or downloaded once.
+
+Every loader looks for its files in this order and uses the first place that has them:
+
+1. the ``data_dir`` argument, if given;
+2. the directory in the environment variable ``BIGMODEL_DATA``;
+3. the user cache, ``$BIGMODEL_CACHE`` or ``$XDG_CACHE_HOME/bigmodel`` or ``~/.cache/bigmodel``;
+4. a download from the canonical address into the user cache.
+
+In each directory ``D`` a data set ``name`` may sit in ``D/name/`` or directly in ``D``.
+A file is used only if the SHA-256 of its content (uncompressed, for ``.gz`` files)
+equals the published sum. A file that is present but wrong stops the search with
+:class:`ChecksumError`: it is never used, and never overwritten by a download.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "DATASETS",
+    "ChecksumError",
+    "DataNotFoundError",
+    "MNIST",
+    "cache_dir",
+    "fetch",
+    "load_mnist",
+    "load_tiny_shakespeare",
+]
+
+
+class DataNotFoundError(FileNotFoundError):
+    """No verified copy anywhere, and the download failed or was not allowed."""
+
+
+class ChecksumError(ValueError):
+    """A file exists but its content is not the published one (corrupt or truncated)."""
+
+
+@dataclass(frozen=True)
+class DataFile:
+    name: str  # file name on disk and on the server
+    sha256: str  # of the uncompressed content
+    gzipped: bool = False
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    url_env: str  # environment variable that overrides the base address (used by tests)
+    base_url: str
+    files: tuple[DataFile, ...]
+
+
+DATASETS: dict[str, Dataset] = {
+    "mnist": Dataset(
+        name="mnist",
+        url_env="BIGMODEL_MNIST_URL",
+        # torchvision's mirror of Y. LeCun's original files.
+        base_url="https://ossci-datasets.s3.amazonaws.com/mnist/",
+        files=(
+            DataFile(
+                "train-images-idx3-ubyte.gz",
+                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+                gzipped=True,
+            ),
+            DataFile(
+                "train-labels-idx1-ubyte.gz",
+                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+                gzipped=True,
+            ),
+            DataFile(
+                "t10k-images-idx3-ubyte.gz",
+                "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+                gzipped=True,
+            ),
+            DataFile(
+                "t10k-labels-idx1-ubyte.gz",
+                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+                gzipped=True,
+            ),
+        ),
+    ),
+    "tinyshakespeare": Dataset(
+        name="tinyshakespeare",
+        url_env="BIGMODEL_TINYSHAKESPEARE_URL",
+        base_url="https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/",
+        files=(
+            DataFile(
+                "input.txt", "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
+            ),
+        ),
+    ),
+}
+
+
+def cache_dir() -> Path:
+    """The user cache directory for downloads (not created here)."""
+    if os.environ.get("BIGMODEL_CACHE"):
+        return Path(os.environ["BIGMODEL_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "bigmodel"
+
+
+def _content(path: Path, f: DataFile) -> bytes:
+    raw = path.read_bytes()
+    if not f.gzipped:
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError) as e:  # BadGzipFile is an OSError; a cut file is an EOFError
+        raise ChecksumError(
+            f"{path} is not a complete gzip file ({e}); it is corrupt or truncated. "
+            "It was not used. Delete or replace it."
+        ) from e
+
+
+def _verify(path: Path, f: DataFile) -> bytes:
+    """Return the (uncompressed) content of ``path`` if its SHA-256 is the published one."""
+    data = _content(path, f)
+    got = hashlib.sha256(data).hexdigest()
+    if got != f.sha256:
+        raise ChecksumError(
+            f"{path} has SHA-256 {got} but the published content has {f.sha256} "
+            f"({len(data):,} bytes read): the file is corrupt, truncated or a different "
+            "version. It was not used and will not be overwritten; delete or replace it."
+        )
+    return data
+
+
+def _candidates(root: Path, ds: Dataset) -> list[Path]:
+    return [root / ds.name, root]
+
+
+def _download(ds: Dataset, dest: Path, timeout: float) -> dict[str, bytes]:
+    """Download the files of ``ds`` missing from ``dest``; verify each before it is kept."""
+    base = os.environ.get(ds.url_env) or ds.base_url
+    dest.mkdir(parents=True, exist_ok=True)
+    contents = {}
+    for f in ds.files:
+        target = dest / f.name
+        if target.exists():
+            contents[f.name] = _verify(target, f)  # a bad file raises: never overwritten
+            continue
+        url = base.rstrip("/") + "/" + f.name
+        fd, tmp_name = tempfile.mkstemp(dir=dest, prefix=f".{f.name}.", suffix=".part")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as r:
+                while chunk := r.read(1 << 20):
+                    out.write(chunk)
+            contents[f.name] = _verify(tmp, f)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return contents
+
+
+def fetch(
+    name: str,
+    data_dir: str | os.PathLike | None = None,
+    *,
+    download: bool = True,
+    timeout: float = 60.0,
+) -> Path:
+    """Find (or download) the data set ``name`` and return the directory holding its files.
+
+    Args:
+        name: a key of :data:`DATASETS` (``"mnist"``, ``"tinyshakespeare"``).
+        data_dir: a directory to look in first.
+        download: allow the download from the canonical address (step 4).
+        timeout: seconds before a silent server counts as unreachable.
+
+    Raises:
+        ChecksumError: a file was found whose content is not the published one.
+        DataNotFoundError: no place had the files and the download was impossible;
+            the message names every place looked in.
+    """
+    return _locate(name, data_dir, download, timeout)[0]
+
+
+def _locate(
+    name: str, data_dir: str | os.PathLike | None, download: bool, timeout: float = 60.0
+) -> tuple[Path, dict[str, bytes]]:
+    """:func:`fetch`, also returning the verified (uncompressed) content of each file."""
+    try:
+        ds = DATASETS[name]
+    except KeyError:
+        raise KeyError(f"unknown data set {name!r}; known: {sorted(DATASETS)}") from None
+    roots: list[tuple[str, Path]] = []
+    if data_dir is not None:
+        roots.append(("data_dir argument", Path(data_dir).expanduser()))
+    if os.environ.get("BIGMODEL_DATA"):
+        roots.append(("$BIGMODEL_DATA", Path(os.environ["BIGMODEL_DATA"]).expanduser()))
+    roots.append(("user cache", cache_dir()))
+
+    looked: list[str] = []
+    for label, root in roots:
+        for d in _candidates(root, ds):
+            present = [f for f in ds.files if (d / f.name).is_file()]
+            if not present:
+                looked.append(f"{d} ({label}): not there")
+                continue
+            # A bad file stops here: it is never used, and never replaced by a download.
+            contents = {f.name: _verify(d / f.name, f) for f in present}
+            if len(present) == len(ds.files):
+                return d, contents
+            missing = sorted({f.name for f in ds.files} - {f.name for f in present})
+            looked.append(f"{d} ({label}): missing {', '.join(missing)}")
+
+    dest = cache_dir() / ds.name
+    base = os.environ.get(ds.url_env) or ds.base_url
+    if download:
+        try:
+            return dest, _download(ds, dest, timeout)
+        except (urllib.error.URLError, OSError, TimeoutError) as e:
+            looked.append(f"{base} (download into {dest}): failed: {e}")
+    else:
+        looked.append(f"{base} (download into {dest}): not tried, download=False")
+    names = ", ".join(f.name for f in ds.files)
+    raise DataNotFoundError(
+        f"data set {name!r} ({names}) was not found. Looked in:\n  - "
+        + "\n  - ".join(looked)
+        + f"\nFix: set BIGMODEL_DATA to a directory holding {name}/ (for this book's "
+        f"checkout: ../shared/data), pass data_dir=..., or download the files from "
+        f"{base} into {dest}."
+    )
+
+
+# --------------------------------------------------------------------------- MNIST
+
+
+@dataclass(frozen=True)
+class MNIST:
+    """The MNIST arrays. Images ``(N, 28, 28)`` or ``(N, 784)``; labels ``(N,)`` int64."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: Path  # the directory the files were read from
+
+
+def _idx(data: bytes, ndim: int) -> np.ndarray:
+    # IDX format: 2 zero bytes, a type code (0x08 = uint8), the number of dimensions,
+    # then each dimension as a big-endian int32, then the values.
+    if data[:2] != b"\x00\x00" or data[2] != 0x08 or data[3] != ndim:
+        raise ChecksumError("not an IDX file of uint8 values with the expected dimensions")
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load_mnist(
+    data_dir: str | os.PathLike | None = None,
+    *,
+    scale: bool = False,
+    flatten: bool = False,
+    download: bool = True,
+) -> MNIST:
+    """Load the 60,000 training and 10,000 test images of MNIST.
+
+    Args:
+        data_dir: a directory to look in first (see the module docstring for the order).
+        scale: return float32 pixels in [0, 1] instead of uint8 in [0, 255].
+        flatten: return images as ``(N, 784)`` rows instead of ``(N, 28, 28)``.
+        download: allow the download from the canonical address.
+
+    Returns:
+        :class:`MNIST` with ``x_train (60000, 28, 28)``, ``y_train (60000,)``,
+        ``x_test (10000, 28, 28)``, ``y_test (10000,)`` and ``source``.
+    """
+    d, contents = _locate("mnist", data_dir, download)
+    # "train-images-idx3-ubyte.gz" -> "train-images"
+    arrays = {
+        "-".join(n.split("-")[:2]): _idx(c, 3 if "images" in n else 1)
+        for n, c in contents.items()
+    }
+
+    def images(a: np.ndarray) -> np.ndarray:
+        a = a.reshape(len(a), -1) if flatten else a
+        return a.astype(np.float32) / 255.0 if scale else a.copy()
+
+    return MNIST(
+        x_train=images(arrays["train-images"]),
+        y_train=arrays["train-labels"].astype(np.int64),
+        x_test=images(arrays["t10k-images"]),
+        y_test=arrays["t10k-labels"].astype(np.int64),
+        source=d,
+    )
+
+
+def load_tiny_shakespeare(
+    data_dir: str | os.PathLike | None = None, *, download: bool = True
+) -> str:
+    """Return Tiny Shakespeare (1,115,394 characters of Shakespeare's plays) as one string."""
+    _, contents = _locate("tinyshakespeare", data_dir, download)
+    return contents["input.txt"].decode("utf-8")

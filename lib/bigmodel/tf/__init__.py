@@ -1,0 +1,30 @@
+"""TensorFlow implementations; mirrors :mod:`bigmodel.torch` module for module, name for name.
+
+Importing this package imports TensorFlow and never PyTorch. It quiets TensorFlow's
+C++ start-up log and turns on GPU memory growth before the first operation, so that
+PyTorch can use the same GPU in the same process.
+"""
+
+from ..book import quiet_tensorflow
+
+quiet_tensorflow()
+
+from .device import (  # noqa: E402  (the environment must be set before TensorFlow loads)
+    autocast_dtype,
+    describe_device,
+    enable_memory_growth,
+    pick_device,
+    set_matmul_precision,
+)
+from .seed import seed_everything  # noqa: E402
+
+enable_memory_growth()
+
+__all__ = [
+    "autocast_dtype",
+    "describe_device",
+    "enable_memory_growth",
+    "pick_device",
+    "seed_everything",
+    "set_matmul_precision",
+]

@@ -1,0 +1,51 @@
+"""Shared fixtures: the repository root, the offline data, the built HTML site."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The offline copies of the data sets (``$BIGMODEL_DATA`` or ``../shared/data``).
+
+    Fails rather than skips: CI always has them, and a skipped data test proves nothing.
+    """
+    for cand in (os.environ.get("BIGMODEL_DATA"), ROOT.parent / "shared" / "data"):
+        if cand and (Path(cand) / "mnist").is_dir():
+            return Path(cand)
+    pytest.fail("no offline data: set BIGMODEL_DATA to the shared data directory")
+
+
+@pytest.fixture(scope="session")
+def built_html(tmp_path_factory) -> Path:
+    """Build the book once per session with ``-W -n --keep-going``; return its html folder."""
+    out = tmp_path_factory.mktemp("book")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    r = subprocess.run(
+        [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if r.returncode != 0:
+        pytest.fail(f"jupyter-book build failed ({r.returncode}):\n{r.stdout[-6000:]}\n{r.stderr[-3000:]}")
+    return out / "_build" / "html"
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (for import-isolation checks)."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=ROOT,
+    )

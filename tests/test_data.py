@@ -1,0 +1,137 @@
+"""The data loaders: real content, checksums, the search order, the download, the errors."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gzip
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from bigmodel import data
+
+MNIST_FILES = [f.name for f in data.DATASETS["mnist"].files]
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path):
+    """No BIGMODEL_DATA, an empty cache, and download addresses nobody listens on."""
+    monkeypatch.delenv("BIGMODEL_DATA", raising=False)
+    monkeypatch.setenv("BIGMODEL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("BIGMODEL_MNIST_URL", "http://127.0.0.1:9/mnist/")
+    monkeypatch.setenv("BIGMODEL_TINYSHAKESPEARE_URL", "http://127.0.0.1:9/ts/")
+    return tmp_path
+
+
+@contextlib.contextmanager
+def serve(directory: Path):
+    """A real HTTP server on 127.0.0.1 (random port) serving ``directory``."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_mnist_matches_the_published_figures(shared_data):
+    m = data.load_mnist(shared_data)
+    assert m.x_train.shape == (60000, 28, 28) and m.x_train.dtype == np.uint8
+    assert m.x_test.shape == (10000, 28, 28)
+    assert np.bincount(m.y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(m.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    s = data.load_mnist(shared_data, scale=True, flatten=True)
+    assert s.x_train.shape == (60000, 784) and s.x_train.dtype == np.float32
+    assert round(float(s.x_train.mean()), 4) == 0.1307
+    assert round(float(s.x_train.std()), 4) == 0.3081
+    assert s.source == shared_data / "mnist"
+
+
+def test_tiny_shakespeare(shared_data):
+    text = data.load_tiny_shakespeare(shared_data)
+    assert len(text.encode()) == 1_115_394
+    assert len(set(text)) == 65
+    assert text.startswith("First Citizen:")
+
+
+def copy_mnist(shared_data: Path, dest: Path) -> Path:
+    dest.mkdir(parents=True)
+    for name in MNIST_FILES:
+        shutil.copy(shared_data / "mnist" / name, dest / name)
+    return dest
+
+
+def test_truncated_copy_is_rejected(shared_data, isolated):
+    d = copy_mnist(shared_data, isolated / "mine" / "mnist")
+    raw = (d / "t10k-labels-idx1-ubyte.gz").read_bytes()
+    (d / "t10k-labels-idx1-ubyte.gz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(data.ChecksumError, match="t10k-labels.*(truncated|corrupt)"):
+        data.load_mnist(isolated / "mine")
+
+
+def test_corrupted_copy_is_rejected_and_not_overwritten(shared_data, isolated):
+    # A valid gzip whose content differs by one byte: only the checksum can tell.
+    d = copy_mnist(shared_data, isolated / "cache" / "mnist")
+    content = bytearray(gzip.decompress((d / "train-labels-idx1-ubyte.gz").read_bytes()))
+    content[100] = (content[100] + 1) % 10
+    bad = gzip.compress(bytes(content))
+    (d / "train-labels-idx1-ubyte.gz").write_bytes(bad)
+    with serve(shared_data / "mnist") as url, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BIGMODEL_MNIST_URL", url)
+        with pytest.raises(data.ChecksumError, match="train-labels-idx1-ubyte.gz has SHA-256"):
+            data.load_mnist()  # the cache is searched; the download must not replace the file
+    assert (d / "train-labels-idx1-ubyte.gz").read_bytes() == bad
+
+
+def test_download_from_a_real_server(shared_data, isolated):
+    with serve(shared_data / "mnist") as url, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BIGMODEL_MNIST_URL", url)
+        m = data.load_mnist()
+    cached = isolated / "cache" / "mnist"
+    assert m.source == cached
+    assert sorted(p.name for p in cached.iterdir()) == sorted(MNIST_FILES)
+    assert m.y_test.shape == (10000,)
+    # Second call: found in the cache, no server needed.
+    assert data.load_mnist().source == cached
+
+
+def test_download_of_a_bad_file_keeps_nothing(shared_data, isolated, tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "input.txt").write_text("not Shakespeare")
+    with serve(served) as url, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BIGMODEL_TINYSHAKESPEARE_URL", url)
+        with pytest.raises(data.ChecksumError, match="has SHA-256"):
+            data.load_tiny_shakespeare()
+    leftovers = list((isolated / "cache").rglob("*"))
+    assert [p for p in leftovers if p.is_file()] == []
+
+
+def test_offline_and_missing_names_every_place(isolated, monkeypatch):
+    monkeypatch.setenv("BIGMODEL_DATA", str(isolated / "envdir"))
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load_mnist(isolated / "argdir", download=True)
+    msg = str(err.value)
+    for place in ("argdir", "envdir", "cache", "127.0.0.1:9", "BIGMODEL_DATA", "$BIGMODEL_DATA",
+                  "data_dir argument", "user cache", "failed"):
+        assert place in msg, f"{place!r} not named in:\n{msg}"
+
+
+def test_search_order_explicit_dir_first(shared_data, isolated, monkeypatch):
+    mine = copy_mnist(shared_data, isolated / "mine")
+    monkeypatch.setenv("BIGMODEL_DATA", str(shared_data))
+    assert data.fetch("mnist", mine) == mine  # files directly in the directory
+    assert data.fetch("mnist") == shared_data / "mnist"  # then $BIGMODEL_DATA/mnist/
+
+
+def test_unknown_dataset():
+    with pytest.raises(KeyError, match="unknown data set 'cifar'"):
+        data.fetch("cifar")

@@ -1,0 +1,43 @@
+"""Write a notebook from a compact description (used to author chapters).
+
+    from nbtools import md, code, write
+    write("book/x.ipynb", [md("# Title"), code("1 + 1", tags=["nbval-ignore-output"])])
+
+Outputs are not stored here: run `make execute NB=book/x.ipynb` afterwards.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import nbformat
+
+COLAB_SETUP = '''\
+# Colab: install this book's library first (locally, `make venv` has done it).
+import os
+import sys
+
+if "google.colab" in sys.modules:
+    !pip install -q "bigmodel[book] @ git+https://github.com/bigmodel-book/bigmodel-book"
+# TensorFlow's C++ log: errors only; CPU results independent of oneDNN's kernels.
+for key, value in {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}.items():
+    os.environ.setdefault(key, value)'''
+
+
+def md(text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_markdown_cell(textwrap.dedent(text).strip("\n"))
+
+
+def code(src: str, tags: list[str] | None = None) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(textwrap.dedent(src).strip("\n"))
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def write(path: str, cells: list) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [code(COLAB_SETUP)] + cells
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, path)
