@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from bigmodel import data
 
 MNIST_FILES = [f.name for f in data.DATASETS["mnist"].files]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import torch
+
 from bigmodel import fcnn
 from bigmodel.tf import fcnn as tf_fcnn
 from bigmodel.torch import fcnn as torch_fcnn

@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-import bigmodel
 import pytest
+
+import bigmodel
 from conftest import ROOT, run_python
 
 
@@ -70,9 +71,10 @@ def test_torch_and_tf_mirror_each_other():
 
 
 def test_pick_device_on_this_machine(monkeypatch):
+    import torch
+
     import bigmodel.tf as btf
     import bigmodel.torch as bt
-    import torch
 
     monkeypatch.setenv("BIGMODEL_DEVICE", "cpu")
     assert bt.pick_device().type == "cpu"

@@ -60,20 +60,19 @@ def pick_device(prefer: str | None = None) -> str:
     return "/GPU:0" if gpus else "/CPU:0"
 
 
-def _capability(device: str) -> tuple[int, int] | None:
+def _gpu_details(device: str) -> dict | None:
+    """TensorFlow's details of a ``"/GPU:i"`` device (name, compute capability); None for the CPU."""
     if not device.upper().startswith("/GPU"):
         return None
     i = int(device.split(":")[1])
-    details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[i])
-    return details.get("compute_capability")
+    return tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[i])
 
 
 def describe_device(device: str | None = None) -> str:
     """One line naming the device, e.g. ``'/GPU:0 (NVIDIA T4, compute capability 7.5)'``."""
     device = device or pick_device()
-    if device.upper().startswith("/GPU"):
-        i = int(device.split(":")[1])
-        details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[i])
+    details = _gpu_details(device)
+    if details is not None:
         cc = details.get("compute_capability")
         cc_text = f", compute capability {cc[0]}.{cc[1]}" if cc else ""
         return f"{device} ({details.get('device_name', 'GPU')}{cc_text})"
@@ -85,7 +84,7 @@ def autocast_dtype(device: str) -> str | None:
 
     ``None`` means "train in float32". On Apple GPUs (no compute capability) it is None.
     """
-    cc = _capability(device)
+    cc = (_gpu_details(device) or {}).get("compute_capability")
     if cc is None:
         return None
     return "mixed_bfloat16" if cc[0] >= 8 else "mixed_float16"
