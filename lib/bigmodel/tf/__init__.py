@@ -5,9 +5,9 @@ C++ start-up log and turns on GPU memory growth before the first operation, so t
 PyTorch can use the same GPU in the same process.
 """
 
-from ..book import quiet_tensorflow
+from .. import book as _book
 
-quiet_tensorflow()
+_book.quiet_tensorflow()
 
 from .device import (  # noqa: E402  (the environment must be set before TensorFlow loads)
     autocast_dtype,
