@@ -11,5 +11,7 @@ from conftest import ROOT
 
 def test_ruff_is_clean():
     ruff = Path(sys.executable).with_name("ruff")
-    r = subprocess.run([str(ruff), "check", "lib", "tests", "tools"], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [str(ruff), "check", "lib", "tests", "tools"], capture_output=True, text=True, cwd=ROOT
+    )
     assert r.returncode == 0, r.stdout + r.stderr
