@@ -136,3 +136,51 @@ def test_search_order_explicit_dir_first(shared_data, isolated, monkeypatch):
 def test_unknown_dataset():
     with pytest.raises(KeyError, match="unknown data set 'cifar'"):
         data.fetch("cifar")
+
+
+def test_rt_polarity(shared_data):
+    texts, labels = data.load_rt_polarity(shared_data)
+    assert len(texts) == 10_662 and labels.tolist().count(1) == 5331 and labels.tolist().count(0) == 5331
+    assert labels[0] == 1 and labels[-1] == 0
+    assert all(t and t == t.lower() for t in texts[:100])
+
+
+def cp1252_tarball(shared_data: Path, dest: Path, members: dict[str, bytes] | None = None) -> None:
+    """A tar.gz laid out like the published one, its files in Windows-1252 as published."""
+    import io
+    import tarfile
+
+    if members is None:
+        members = {
+            f"rt-polaritydata/{n}": (shared_data / "rt-polarity" / n).read_text("utf-8").encode("cp1252")
+            for n in ("rt-polarity.pos", "rt-polarity.neg")
+        }
+    with tarfile.open(dest / "rt-polaritydata.tar.gz", "w:gz") as tar:
+        for name, raw in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+
+
+def test_rt_polarity_download_unpacks_and_reencodes(shared_data, isolated, tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    cp1252_tarball(shared_data, served)
+    with serve(served) as url, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BIGMODEL_RT_POLARITY_URL", url)
+        texts, labels = data.load_rt_polarity()
+    cached = isolated / "cache" / "rt-polarity"
+    for n in ("rt-polarity.pos", "rt-polarity.neg"):  # byte for byte the UTF-8 copies
+        assert (cached / n).read_bytes() == (shared_data / "rt-polarity" / n).read_bytes()
+    assert len(texts) == 10_662
+
+
+def test_rt_polarity_download_of_a_wrong_archive_keeps_nothing(shared_data, isolated, tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    cp1252_tarball(shared_data, served, {"rt-polaritydata/rt-polarity.pos": b"great film\n"})
+    with serve(served) as url, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BIGMODEL_RT_POLARITY_URL", url)
+        with pytest.raises(data.ChecksumError, match="rt-polaritydata.tar.gz"):
+            data.load_rt_polarity()
+    assert [p for p in (isolated / "cache").rglob("*") if p.is_file()] == []
