@@ -27,8 +27,11 @@ write("book/00_setup.ipynb", [
     print("PyTorch    ", torch.__version__)
     print("TensorFlow ", tf.__version__)
     print("bigmodel   ", bigmodel.__version__)
-    assert tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 2), "PyTorch 2.2+ needed"
-    assert tuple(int(v) for v in tf.__version__.split(".")[:2]) >= (2, 16), "TensorFlow 2.16+ needed"
+    def major_minor(version: str) -> tuple[int, int]:
+        return tuple(int(v) for v in version.split(".")[:2])
+
+    assert major_minor(torch.__version__) >= (2, 2), "PyTorch 2.2 or newer is needed"
+    assert major_minor(tf.__version__) >= (2, 16), "TensorFlow 2.16 or newer is needed"
     """, tags=["nbval-ignore-output"]),
     md("""
     ## Devices
@@ -46,8 +49,10 @@ write("book/00_setup.ipynb", [
 
     torch_device = bt.pick_device()
     tf_device = btf.pick_device()
-    print("PyTorch    :", bt.describe_device(torch_device), "| mixed precision:", bt.autocast_dtype(torch_device))
-    print("TensorFlow :", btf.describe_device(tf_device), "| mixed precision:", btf.autocast_dtype(tf_device))
+    print("PyTorch    :", bt.describe_device(torch_device))
+    print("   mixed precision:", bt.autocast_dtype(torch_device))
+    print("TensorFlow :", btf.describe_device(tf_device))
+    print("   mixed precision:", btf.autocast_dtype(tf_device))
     assert torch_device.type in ("cuda", "mps", "cpu") and tf_device in ("/GPU:0", "/CPU:0")
     """, tags=["nbval-ignore-output"]),
     md("""
@@ -69,14 +74,15 @@ write("book/00_setup.ipynb", [
 
     out_numpy = fcnn.forward(params, x, config)["A2"]
     with torch.no_grad():
-        out_torch = TorchFCNN(config, params).to(torch_device)(torch.as_tensor(x, device=torch_device)).cpu().numpy()
+        model = TorchFCNN(config, params).to(torch_device)
+        out_torch = model(torch.as_tensor(x, device=torch_device)).cpu().numpy()
     with tf.device(tf_device):
         out_tf = TFFCNN(config, params)(tf.constant(x)).numpy()
 
     glue("fcnn_params", config.param_count(), display=False)
     print("parameters:", config.param_count())
     print("output shape:", out_numpy.shape)
-    same = np.allclose(out_torch, out_numpy, atol=1e-5) and np.allclose(out_tf, out_numpy, atol=1e-5)
+    same = all(np.allclose(out, out_numpy, atol=1e-5) for out in (out_torch, out_tf))
     print("PyTorch == TensorFlow == NumPy (to 1e-5):", same)
     """),
     code("""

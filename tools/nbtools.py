@@ -17,8 +17,9 @@ COLAB_SETUP = '''\
 import os
 import sys
 
+REPO = "https://github.com/bigmodel-book/bigmodel-book"
 if "google.colab" in sys.modules:
-    !pip install -q "bigmodel[book] @ git+https://github.com/bigmodel-book/bigmodel-book"
+    !pip install -q "bigmodel[apps] @ git+{REPO}"
 # TensorFlow's C++ log: errors only; CPU results independent of oneDNN's kernels.
 for key, value in {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}.items():
     os.environ.setdefault(key, value)'''
@@ -37,7 +38,10 @@ def code(src: str, tags: list[str] | None = None) -> nbformat.NotebookNode:
 
 def write(path: str, cells: list) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [code(COLAB_SETUP)] + cells
+    # The setup cell goes right after the title, so the page still starts with its heading.
+    setup = code(COLAB_SETUP, tags=["hide-input"])
+    title = cells[:1] if cells and cells[0].cell_type == "markdown" else []
+    nb.cells = title + [setup] + cells[len(title):]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     nbformat.write(nb, path)

@@ -22,6 +22,9 @@ def progress(iterable: Iterable | None = None, show: bool = True, **kwargs: Any)
     ``tqdm.auto`` draws a widget in Jupyter (when ipywidgets is installed) and text in a
     terminal, so the same call works in both.
     """
+    if not (show and enabled()) and iterable is not None:
+        # no bar: skip tqdm.auto, whose import warns on stderr where ipywidgets is missing
+        return iterable
     from tqdm.auto import tqdm
 
     kwargs["disable"] = not (show and enabled())
