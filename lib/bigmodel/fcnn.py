@@ -20,9 +20,9 @@ import numpy as np
 
 #: The activation functions ``σ`` and ``g`` that :class:`FCNNConfig` accepts.
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
-#: The loss functions: mean squared error on one-hot targets, or cross-entropy.
+#: The losses, mean squared error on one-hot targets (the source) or cross-entropy.
 LOSSES = ("mse", "cross_entropy")
-#: The names of the parameters, as in the source: ``X W1 + b1``, then ``W2``, ``b2``.
+#: The parameter names, as in the source (``X W1 + b1``, then ``W2`` and ``b2``).
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
