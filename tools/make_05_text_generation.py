@@ -39,10 +39,11 @@ write("book/05_text_generation.ipynb", [
 
     import matplotlib.pyplot as plt
     import numpy as np
+    import tensorflow as tf
     import torch
 
-    import bigmodel.tf  # quiets TensorFlow's start-up log before TensorFlow loads
-    import tensorflow as tf  # isort: skip
+    import bigmodel.tf
+    import bigmodel.torch
     from bigmodel import gpt
     from bigmodel.book import glue
     from bigmodel.data import load_tiny_shakespeare
@@ -129,8 +130,8 @@ write("book/05_text_generation.ipynb", [
         train_cfg = TrainConfig(max_steps=300, batch_size=32, lr=3e-3, min_lr=3e-4,
                                 warmup_steps=20, eval_interval=50, eval_iters=10)
     n_params = gpt.param_count(config)
-    glue("gpu_params_m", gpt.param_count(CONFIGS["shakespeare"].replace(vocab_size=tok.vocab_size)) / 1e6,
-         display=False)
+    gpu_config = CONFIGS["shakespeare"].replace(vocab_size=tok.vocab_size)
+    glue("gpu_params_m", gpt.param_count(gpu_config) / 1e6, display=False)
     print(config)
     print(f"{n_params:,} parameters")
     glue("gpt_params", n_params)
@@ -152,7 +153,8 @@ write("book/05_text_generation.ipynb", [
 
     probe = gpt.get_batch(val_ids, 2, config.block_size, np.random.default_rng(0))[0]
     model.eval()  # no dropout while comparing
-    logits_torch = model(torch.as_tensor(probe, device=device))[0].detach().float().cpu().numpy()
+    with torch.no_grad():
+        logits_torch = model(torch.as_tensor(probe, device=device))[0].float().cpu().numpy()
     logits_tf = tf_model(probe)[0].numpy()
     print("largest |PyTorch - TensorFlow| logit difference below 1e-4:",
           bool(np.abs(logits_torch - logits_tf).max() < 1e-4))
@@ -196,7 +198,8 @@ write("book/05_text_generation.ipynb", [
         hist_tf = tf_train.train(tf_model, train_ids, val_ids, train_cfg)
         seconds_tf = time.perf_counter() - t0
 
-    for name, h, s in (("PyTorch", hist_torch, seconds_torch), ("TensorFlow", hist_tf, seconds_tf)):
+    runs = (("PyTorch", hist_torch, seconds_torch), ("TensorFlow", hist_tf, seconds_tf))
+    for name, h, s in runs:
         print(f"{name:10s} val loss {h.val_loss[-1]:.3f} after {h.step[-1]} steps, "
               f"{s:.0f} s, {h.tokens_per_second:,.0f} tokens/s")
     glue("gpt_val_loss_torch", hist_torch.val_loss[-1])
@@ -270,10 +273,11 @@ write("book/05_text_generation.ipynb", [
     model.save(ckpt)
     with tf.device(tf_device):
         from_torch = tf_gpt.GPT.from_checkpoint(ckpt)
-    same = np.allclose(from_torch(probe)[0].numpy(),
-                       model.eval()(torch.as_tensor(probe, device=device))[0].detach().float().cpu().numpy(),
-                       atol=1e-3)
-    print("TensorFlow model loaded from the PyTorch checkpoint gives the same logits:", same)
+    with torch.no_grad():
+        reference = model.eval()(torch.as_tensor(probe, device=device))[0]
+    reference = reference.float().cpu().numpy()
+    same = np.allclose(from_torch(probe)[0].numpy(), reference, atol=1e-3)
+    print("TensorFlow, loaded from the PyTorch checkpoint, gives the same logits:", same)
     """),
     md("""
     ### The KV cache
@@ -289,10 +293,10 @@ write("book/05_text_generation.ipynb", [
     n_new = long_model.config.block_size - prompt.shape[1]  # fill the context once
     timings = {}
     for use_cache in (False, True):
-        long_model.generate(torch.as_tensor(prompt, device=device), 4, top_k=1, use_cache=use_cache)
+        prompt_t = torch.as_tensor(prompt, device=device)
+        long_model.generate(prompt_t, 4, top_k=1, use_cache=use_cache)  # warm-up
         t0 = time.perf_counter()
-        out = long_model.generate(torch.as_tensor(prompt, device=device), n_new, top_k=1,
-                                  use_cache=use_cache)
+        out = long_model.generate(prompt_t, n_new, top_k=1, use_cache=use_cache)
         timings[use_cache] = (time.perf_counter() - t0, out)
     same_text = torch.equal(timings[True][1], timings[False][1])
     speedup = timings[False][0] / timings[True][0]
@@ -325,8 +329,8 @@ write("book/05_text_generation.ipynb", [
     """),
     code("""
     widths = (16, 32, 48, 64) if not ON_GPU else (64, 128, 256, 384)
-    scale_cfg = TrainConfig(max_steps=150, batch_size=16, lr=3e-3, min_lr=3e-4, warmup_steps=15,
-                            eval_interval=150, eval_iters=10)
+    scale_cfg = TrainConfig(max_steps=150, batch_size=16, lr=3e-3, min_lr=3e-4,
+                            warmup_steps=15, eval_interval=150, eval_iters=10)
     sizes, losses = [], []
     for width in widths:
         c = gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=32, n_layer=2, n_head=4,
@@ -376,7 +380,8 @@ write("book/05_text_generation.ipynb", [
     print(f"training FLOPs (6·N·D):   {flops3:.3e}")
     print(f"one H200 at its bf16 peak ({peak:.3g} FLOP/s), 100 % utilisation: "
           f"{flops3 / peak / seconds_per_year:.1f} years")
-    print(f"same, at a realistic 40 % MFU: {flops3 / (0.4 * peak) / seconds_per_year:.1f} years")
+    years_40 = flops3 / (0.4 * peak) / seconds_per_year
+    print(f"same, at a realistic 40 % MFU: {years_40:.1f} years")
     print(f"at this page's measured training speed ({cpu_flops:.3g} FLOP/s): "
           f"{flops3 / cpu_flops / seconds_per_year:.3g} years")
     glue("gpt3_params_b", n3 / 1e9, display=False)

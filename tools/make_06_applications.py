@@ -29,7 +29,6 @@ write("book/06_applications.ipynb", [
     import numpy as np
     import torch
 
-    import bigmodel.tf as btf
     import bigmodel.torch as bt
     from bigmodel import bow, fcnn, pretrained
     from bigmodel.book import glue
