@@ -44,6 +44,7 @@ execute: venv
 	  echo "executing $$nb"; \
 	  start=$$(date +%s); \
 	  $(BIN)/jupyter-execute --inplace --timeout=900 --kernel_name=python3 $$nb || exit 1; \
+	  $(BIN)/python tools/strip_timing.py $$nb; \
 	  echo "  $$nb: $$(( $$(date +%s) - start )) s"; \
 	done
 

@@ -51,13 +51,13 @@ write("book/01_history_and_concepts.ipynb", [
     for name, year, n, _ in MILESTONES:
         print(f"{year}  {name:11s} {n:>18,.0f} parameters")
     glue("gpt3_over_bert", 175e9 / 340e6, display=False)
-    glue("gpt3_over_lenet", 175e9 / 60e3, display=False)
+    glue("gpt3_over_lenet_m", 175e9 / 60e3 / 1e6, display=False)
     """),
     md("""
     In 22 years the largest models grew by a factor of about
-    {glue:text}`gpt3_over_lenet:,.0f`. The article's definition, "a neural network with
-    millions or hundreds of millions of parameters or more", would by now include LeNet-5's
-    successors on a phone; in current usage "large" means billions.
+    {glue:text}`gpt3_over_lenet_m:.1f` million. By the article's definition, "a neural
+    network with millions or hundreds of millions of parameters or more", AlexNet was
+    already a large model in 2012; in current usage "large" means billions.
 
     ## 2. Counting parameters from a model's shape
 
