@@ -184,7 +184,7 @@ write("book/05_text_generation.ipynb", [
     """),
     code("""
     steps = np.arange(train_cfg.max_steps)
-    plt.figure(figsize=(5, 2.2))
+    plt.figure(figsize=(6.4, 3))
     plt.plot(steps, [train_cfg.lr_at(s) for s in steps])
     plt.xlabel("step"); plt.ylabel("learning rate"); plt.title("warm-up, then cosine decay")
     plt.tight_layout(); plt.show()

@@ -42,6 +42,8 @@ def write(path: str, cells: list) -> None:
     setup = code(COLAB_SETUP, tags=["hide-input"])
     title = cells[:1] if cells and cells[0].cell_type == "markdown" else []
     nb.cells = title + [setup] + cells[len(title):]
+    for i, cell in enumerate(nb.cells):  # stable ids: regenerating changes only what changed
+        cell.id = f"cell-{i:02d}"
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     nbformat.write(nb, path)

@@ -222,7 +222,7 @@ def plot_image_grid(
             kw = {"vmin": -lim, "vmax": lim}
         ax.imshow(images[i], cmap=cmap, **kw)
         if titles is not None:
-            ax.set_title(titles[i], fontsize=8)
+            ax.set_title(titles[i], fontsize=12)  # the figure is shrunk to the page width
     return fig
 
 
