@@ -40,6 +40,17 @@ def built_html(tmp_path_factory) -> Path:
     return out / "_build" / "html"
 
 
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """Tiny models are overhead-bound: one PyTorch thread is faster, and fair to a shared CPU."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter (for import-isolation checks)."""
     return subprocess.run(

@@ -117,6 +117,19 @@ def test_one_epoch_lowers_the_loss(framework, loss, optimizer):
     assert after < 0.9 * before
 
 
+def test_default_init_is_the_same_after_seeding_either_framework():
+    import bigmodel.tf as btf
+    import bigmodel.torch as bt
+
+    cfg = fcnn.FCNNConfig(10, 16, 3)
+    bt.seed_everything(3)
+    w_torch = torch_fcnn.FCNN(cfg).to_numpy()
+    btf.seed_everything(3)
+    w_tf = tf_fcnn.FCNN(cfg).to_numpy()
+    for name in fcnn.PARAM_NAMES:
+        np.testing.assert_array_equal(w_torch[name], w_tf[name], err_msg=name)
+
+
 def test_torch_and_tf_training_runs_match():
     """Same weights, same batch order, same optimizer: the two loops stay together."""
     rng = np.random.default_rng(3)

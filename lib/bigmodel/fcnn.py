@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .training import check_x
+
 #: The activation functions ``σ`` and ``g`` that :class:`FCNNConfig` accepts.
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
 #: The losses, mean squared error on one-hot targets (the source) or cross-entropy.
@@ -152,12 +154,7 @@ def check_params(params: dict[str, np.ndarray], config: FCNNConfig) -> None:
 
 def check_input(x: np.ndarray, config: FCNNConfig) -> None:
     """Raise ``ValueError`` unless ``x`` is ``(n, n_in)``."""
-    shape = tuple(np.shape(x))
-    if len(shape) != 2 or shape[1] != config.n_in:
-        raise ValueError(
-            f"input has shape {shape}; the network needs (n, {config.n_in}). "
-            "Flatten images first, e.g. x.reshape(len(x), -1)."
-        )
+    check_x(x, config.n_in)
 
 
 # ---------------------------------------------------------------- forward / loss / backward

@@ -41,14 +41,20 @@ def batch_indices(
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
-def check_xy(x: np.ndarray, y: np.ndarray, n_in: int, n_out: int) -> None:
-    """Raise ``ValueError`` unless ``x`` is ``(n, n_in)`` and ``y`` holds ``n`` labels < ``n_out``."""
-    xs, ys = tuple(np.shape(x)), tuple(np.shape(y))
+def check_x(x: np.ndarray, n_in: int) -> None:
+    """Raise ``ValueError`` unless ``x`` is ``(n, n_in)``."""
+    xs = tuple(np.shape(x))
     if len(xs) != 2 or xs[1] != n_in:
         raise ValueError(
-            f"x has shape {xs}; the network needs (n, {n_in}). "
+            f"input has shape {xs}; the network needs (n, {n_in}). "
             "Flatten images first, e.g. x.reshape(len(x), -1)."
         )
+
+
+def check_xy(x: np.ndarray, y: np.ndarray, n_in: int, n_out: int) -> None:
+    """Raise ``ValueError`` unless ``x`` is ``(n, n_in)`` and ``y`` holds ``n`` labels < ``n_out``."""
+    check_x(x, n_in)
+    xs, ys = tuple(np.shape(x)), tuple(np.shape(y))
     if ys != (xs[0],):
         raise ValueError(f"y has shape {ys}; expected ({xs[0]},) integer labels, one per row of x")
     y = np.asarray(y)

@@ -31,6 +31,8 @@ class FCNN(tf.Module):
         if params is None:
             from ..fcnn import init_params
 
+            # NumPy's global generator, as in bigmodel.torch.fcnn: after seed_everything(s)
+            # the two frameworks start from the same weights.
             params = init_params(config, rng=np.random.default_rng(np.random.randint(2**31)))
         check_params(params, config)
         for name in PARAM_NAMES:

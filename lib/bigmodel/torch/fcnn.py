@@ -35,7 +35,9 @@ class FCNN(nn.Module):
         if params is None:
             from ..fcnn import init_params
 
-            params = init_params(config, rng=np.random.default_rng(torch.initial_seed()))
+            # NumPy's global generator, as in bigmodel.tf.fcnn: after seed_everything(s) the
+            # two frameworks start from the same weights.
+            params = init_params(config, rng=np.random.default_rng(np.random.randint(2**31)))
         self.load_numpy(params)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
