@@ -17,8 +17,16 @@ export PYDEVD_DISABLE_FILE_VALIDATION ?= 1
 
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 NB ?= $(NOTEBOOKS)
+# pytest-xdist workers; --dist loadfile keeps each notebook in one kernel.
+JOBS ?= auto
 
-.PHONY: venv test book execute lint constraints clean
+# The perturbed numerics of `make test-portable`: other OpenBLAS kernels, PyTorch's
+# baseline (non-SIMD) CPU kernels, one thread everywhere, TensorFlow's oneDNN kernels.
+PORTABLE_ENV := OPENBLAS_CORETYPE=Sandybridge ATEN_CPU_CAPABILITY=default \
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_ENABLE_ONEDNN_OPTS=1
+
+.PHONY: venv browser test test-portable book execute sync lint constraints clean
 
 venv: $(STAMP)
 
@@ -30,16 +38,33 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## make test: unit tests, every notebook under nbval, the -W book build
-test: venv
-	$(BIN)/python -m pytest
+## make browser: find Chromium for the browser tests, or install Debian's (as root), or stop
+browser: venv
+	@$(BIN)/python tests/browser.py || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium (.ci/install-chromium.sh)"; \
+	    bash .ci/install-chromium.sh && $(BIN)/python tests/browser.py; \
+	  else exit 1; fi; }
+
+## make test: unit tests, every notebook under nbval, the -W book build, the browser tests
+test: venv browser
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+
+## make test-portable: every notebook again under nbval, with perturbed numerics
+test-portable: venv
+	$(PORTABLE_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile book
 
 ## make book: the HTML site in _build/html, from the stored outputs, warnings are errors
 book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-## make execute [NB=book/x.ipynb]: re-run notebooks top to bottom in a fresh kernel, store outputs
-execute: venv
+## make sync [NB=book/x.ipynb]: bring each .ipynb and its book/md/*.md to the same cells
+## (the newer file's text wins; outputs stay in the .ipynb)
+sync: venv
+	@for nb in $(NB); do $(BIN)/jupytext --sync --quiet $$nb || exit 1; done
+
+## make execute [NB=book/x.ipynb]: sync, re-run notebooks top to bottom in a fresh kernel, store outputs
+execute: venv sync
 	@for nb in $(NB); do \
 	  echo "executing $$nb"; \
 	  start=$$(date +%s); \
@@ -49,7 +74,7 @@ execute: venv
 	done
 
 lint: venv
-	$(BIN)/ruff check lib tests
+	$(BIN)/ruff check lib tests tools
 
 ## make constraints: re-pin every package from a fresh resolve (review the diff!)
 constraints:

@@ -26,17 +26,32 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def built_html(tmp_path_factory) -> Path:
-    """Build the book once per session with ``-W -n --keep-going``; return its html folder."""
-    out = tmp_path_factory.mktemp("book")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    r = subprocess.run(
-        [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    if r.returncode != 0:
-        pytest.fail(f"jupyter-book build failed ({r.returncode}):\n{r.stdout[-6000:]}\n{r.stderr[-3000:]}")
+    """Build the book once per test run with ``-W -n --keep-going``; return its html folder.
+
+    Under pytest-xdist every worker asks for it: the first builds, under a file lock in
+    the run's shared temporary folder, and the others reuse its result.
+    """
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out = shared / "book"
+    with FileLock(str(shared / "book.lock")):
+        failed = shared / "book-failed.txt"
+        if failed.exists():
+            pytest.fail(failed.read_text())
+        if not (out / "_build" / "html" / "index.html").exists():
+            jb = Path(sys.executable).with_name("jupyter-book")
+            r = subprocess.run(
+                [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            if r.returncode != 0:
+                msg = f"jupyter-book build failed ({r.returncode}):\n{r.stdout[-6000:]}\n{r.stderr[-3000:]}"
+                failed.write_text(msg)
+                pytest.fail(msg)
     return out / "_build" / "html"
 
 

@@ -1,9 +1,11 @@
-"""The built site, tested in a real browser (Debian's chromium driven by Playwright).
+"""The built site, tested in a real browser (Chromium driven by Playwright).
 
 Every page in ``_toc.yml`` is opened once from a local HTTP server; one visit records what
 the checks below need (JavaScript errors, maths, images, links, tracebacks, progress-bar
-noise) and saves full-page screenshots to ``_build/screenshots/``. No browser is
-downloaded: ``/usr/bin/chromium`` comes from apt (``.ci/install-chromium.sh``).
+noise) and saves full-page screenshots to ``_build/screenshots/``. The browser is found by
+``tests/browser.py`` (``$BIGMODEL_BROWSER``, Playwright's own Chromium, or ``chromium`` and
+its kin on ``PATH``); ``make test`` installs Debian's where it can, or stops at the start
+with the command to run.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import pytest
 import yaml
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from browser import BrowserNotFound, find_browser
 from conftest import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -141,12 +143,14 @@ def site_url(built_html):
 
 @pytest.fixture(scope="session")
 def browser():
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} missing: run .ci/install-chromium.sh (apt-get install chromium)")
+    try:
+        executable = find_browser()
+    except BrowserNotFound as err:
+        pytest.fail(str(err))
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         yield b
         b.close()
 

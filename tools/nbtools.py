@@ -1,17 +1,32 @@
-"""Write a notebook from a compact description (used to author chapters).
+"""Chapter housekeeping: the shared setup cell, and new chapters paired by jupytext.
 
-    from nbtools import md, code, write
-    write("book/x.ipynb", [md("# Title"), code("1 + 1", tags=["nbval-ignore-output"])])
+Each chapter is ``book/md/<name>.md`` (MyST Markdown: edit this) paired with
+``book/<name>.ipynb`` (outputs, Colab, nbval, the site); ``make sync`` keeps them equal.
 
-Outputs are not stored here: run `make execute NB=book/x.ipynb` afterwards.
+    python tools/nbtools.py new 07_transformer "Attention and the Transformer"
+    python tools/nbtools.py setup-cells      # after editing COLAB_SETUP below
+
+Both commands write the Markdown side and then sync the notebook (outputs are kept); run
+``make execute NB=book/<name>.ipynb`` afterwards to store fresh outputs.
 """
 
 from __future__ import annotations
 
-import textwrap
+import subprocess
+import sys
+from pathlib import Path
 
+import jupytext
 import nbformat
 
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+# The .ipynb in book/, its MyST Markdown twin in book/md/ (Jupyter Book would build a .md
+# instead of the .ipynb if the two sat side by side under the same name).
+JUPYTEXT_FORMATS = "ipynb,md//md:myst"
+
+# The first code cell of every chapter (right after the title). The repository address is
+# also the site's (`repository.url` in _config.yml).
 COLAB_SETUP = '''\
 # Colab: install this book's library first (locally, `make venv` has done it).
 import os
@@ -25,25 +40,48 @@ for key, value in {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}.it
     os.environ.setdefault(key, value)'''
 
 
-def md(text: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_markdown_cell(textwrap.dedent(text).strip("\n"))
+def sync(path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "jupytext", "--sync", "--quiet", str(path)], check=True)
 
 
-def code(src: str, tags: list[str] | None = None) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_code_cell(textwrap.dedent(src).strip("\n"))
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    return cell
-
-
-def write(path: str, cells: list) -> None:
+def new_chapter(name: str, title: str) -> Path:
+    """Create ``book/md/<name>.md`` and its notebook: the title, the setup cell, one cell."""
+    md = BOOK / "md" / f"{name}.md"
+    if md.exists() or (BOOK / f"{name}.ipynb").exists():
+        raise SystemExit(f"{name} exists already")
     nb = nbformat.v4.new_notebook()
-    # The setup cell goes right after the title, so the page still starts with its heading.
-    setup = code(COLAB_SETUP, tags=["hide-input"])
-    title = cells[:1] if cells and cells[0].cell_type == "markdown" else []
-    nb.cells = title + [setup] + cells[len(title):]
-    for i, cell in enumerate(nb.cells):  # stable ids: regenerating changes only what changed
-        cell.id = f"cell-{i:02d}"
+    setup = nbformat.v4.new_code_cell(COLAB_SETUP, metadata={"tags": ["hide-input"]})
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {title}"),
+        setup,
+        nbformat.v4.new_code_cell("import numpy as np\n\nfrom bigmodel.book import glue"),
+    ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.write(nb, path)
+    nb.metadata["jupytext"] = {"formats": JUPYTEXT_FORMATS}
+    jupytext.write(nb, md, fmt="md:myst")
+    sync(md)
+    return md
+
+
+def setup_cells() -> list[Path]:
+    """Write COLAB_SETUP into every chapter's first code cell; return the changed files."""
+    changed = []
+    for md in sorted((BOOK / "md").glob("*.md")):
+        nb = jupytext.read(md)
+        cell = next(c for c in nb.cells if c.cell_type == "code")
+        if cell.source != COLAB_SETUP:
+            cell.source = COLAB_SETUP
+            jupytext.write(nb, md, fmt="md:myst")
+            sync(md)
+            changed.append(md)
+    return changed
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if args[:1] == ["new"] and len(args) == 3:
+        print(f"created {new_chapter(args[1], args[2])}; add book/{args[1]} to _toc.yml")
+    elif args == ["setup-cells"]:
+        print("updated:", *setup_cells() or ["nothing"])
+    else:
+        raise SystemExit(__doc__)

@@ -1,0 +1,84 @@
+"""nbval plugin: glued numbers are compared within the tolerance their notebook declares.
+
+nbval compares a cell's outputs as text. A glued float is stored with its full repr, so
+a change in the last digits (another BLAS kernel, thread count or CPU) would fail the
+comparison although the result is the same. ``bigmodel.book.glue(name, value, rtol=...,
+atol=...)`` writes its tolerance into the output's metadata; before nbval compares a
+cell, this plugin looks at each glued output that declares one and, where the new value
+is within the tolerance of the stored value, hands nbval the stored text so that the
+comparison passes. Outside the tolerance nothing is changed and nbval reports both
+values as usual. Glued values with no tolerance are compared exactly.
+
+Loaded by ``-p nbval_tolerance`` (pyproject.toml); ``tests/`` is on ``pythonpath``.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import math
+from typing import Any
+
+from nbval.plugin import IPyNbCell
+
+TOLERANCE_KEY = "bigmodel"  # bigmodel.book.TOLERANCE_KEY (the plugin must not import bigmodel)
+
+
+def glue_name(output: Any) -> str | None:
+    """The name of a glued output, or None for any other output."""
+    meta = output.get("metadata") or {}
+    scrapbook = meta.get("scrapbook") if isinstance(meta, dict) else None
+    return scrapbook.get("name") if isinstance(scrapbook, dict) else None
+
+
+def as_number(text: Any) -> float | None:
+    """The number a glued ``text/plain`` holds (``'0.97'``, ``'12'``), else None."""
+    if not isinstance(text, str):
+        return None
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def within(new: float, stored: float, rtol: float, atol: float) -> bool:
+    """``|new - stored| <= atol + rtol * |stored|`` (both finite)."""
+    if not (math.isfinite(new) and math.isfinite(stored)):
+        return new == stored
+    return abs(new - stored) <= atol + rtol * abs(stored)
+
+
+def tolerate(test: list, ref: list) -> list:
+    """``test`` with each glued number that is within its tolerance of ``ref`` replaced
+    by the stored output, so that nbval's text comparison passes for it."""
+    stored = {glue_name(o): o for o in ref if glue_name(o)}
+    out = []
+    for output in test:
+        name = glue_name(output)
+        tol = (output.get("metadata") or {}).get(TOLERANCE_KEY) if name else None
+        if name in stored and isinstance(tol, dict):
+            new_data, old_data = output.get("data", {}), stored[name].get("data", {})
+            keys = [k for k in new_data if k.endswith("text/plain")]
+            if keys and set(keys) == {k for k in old_data if k.endswith("text/plain")}:
+                pairs = [(as_number(new_data[k]), as_number(old_data[k])) for k in keys]
+                if all(a is not None and b is not None for a, b in pairs) and all(
+                    within(a, b, float(tol.get("rtol", 0)), float(tol.get("atol", 0)))
+                    for a, b in pairs
+                ):
+                    output = copy.deepcopy(output)
+                    output["data"] = copy.deepcopy(old_data)
+        out.append(output)
+    return out
+
+
+_compare_outputs = IPyNbCell.compare_outputs
+
+
+def compare_outputs(self, test, ref, skip_compare=None):
+    return _compare_outputs(self, tolerate(test, ref), ref, skip_compare)
+
+
+IPyNbCell.compare_outputs = compare_outputs
