@@ -74,7 +74,7 @@ execute: venv sync
 	done
 
 lint: venv
-	$(BIN)/ruff check lib tests tools
+	$(BIN)/ruff check lib tests tools book
 
 ## make constraints: re-pin every package from a fresh resolve (review the diff!)
 constraints:

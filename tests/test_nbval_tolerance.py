@@ -59,7 +59,8 @@ def _notebook(path, value: float, stored: float, **tol) -> None:
     meta = {"scrapbook": {"name": "x", "mime_prefix": GLUE_PREFIX}}
     if tol:
         meta[TOLERANCE_KEY] = {"rtol": float(tol.get("rtol", 0)), "atol": float(tol.get("atol", 0))}
-    out = nbformat.v4.new_output("display_data", data={GLUE_PREFIX + "text/plain": repr(stored)}, metadata=meta)
+    data = {GLUE_PREFIX + "text/plain": repr(stored)}
+    out = nbformat.v4.new_output("display_data", data=data, metadata=meta)
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src, outputs=[out], execution_count=1)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -136,7 +136,8 @@ def test_an_edit_on_either_side_survives_sync(tmp_path):
     text = md_path.read_text()
     assert "## Devices" in text
     text = text.replace("Run this notebook first.", "Run this notebook before the others.")
-    text = text.replace("## Devices\n", "```{code-cell} ipython3\nprint('inserted')\n```\n\n+++\n\n## Devices\n", 1)
+    new_cell = "```{code-cell} ipython3\nprint('inserted')\n```\n\n+++\n\n"
+    text = text.replace("## Devices\n", new_cell + "## Devices\n", 1)
     md_path.write_text(text)
     _touch_later(md_path)
     _sync(md_path)
