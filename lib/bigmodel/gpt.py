@@ -440,6 +440,35 @@ def sample_next(
 # ---------------------------------------------------------------- training pieces
 
 
+def check_tokens(
+    tokens: np.ndarray, block_size: int, vocab_size: int, split: str = "tokens"
+) -> np.ndarray:
+    """``tokens`` as a 1-D integer array long enough for one window, or a clear error.
+
+    Args:
+        split: which data the tokens are (``"train"``, ``"val"``), named in the message.
+    """
+    arr = np.asarray(tokens)
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{split} tokens have shape {arr.shape}; expected one 1-D sequence of token ids "
+            "(the batches are cut from it). Join the rows first, e.g. tokens.reshape(-1)."
+        )
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{split} tokens have dtype {arr.dtype}; expected integer token ids")
+    if len(arr) < block_size + 1:
+        raise ValueError(
+            f"the {split} split has {len(arr)} tokens; a window needs block_size + 1 = "
+            f"{block_size + 1}. Give it more text, or use a smaller block_size."
+        )
+    if arr.min() < 0 or arr.max() >= vocab_size:
+        raise ValueError(
+            f"{split} tokens range from {arr.min()} to {arr.max()}; the model's vocabulary "
+            f"has {vocab_size} ids, 0 to {vocab_size - 1}"
+        )
+    return arr
+
+
 def get_batch(
     tokens: np.ndarray, batch_size: int, block_size: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
