@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import functools
 import gzip
 import http.server
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -260,7 +260,8 @@ def test_an_unreadable_file_names_the_data_set_and_the_fix(shared_data, monkeypa
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", denied)
-    with pytest.raises(data.DataPermissionError, match=r"'tinyshakespeare': no permission to read .*chmod a\+r"):
+    expected = r"'tinyshakespeare': no permission to read .*chmod a\+r"
+    with pytest.raises(data.DataPermissionError, match=expected):
         data.load_tiny_shakespeare(shared_data)
 
 
