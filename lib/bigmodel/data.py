@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import io
 import os
 import tarfile
@@ -32,6 +33,8 @@ __all__ = [
     "DATASETS",
     "ChecksumError",
     "DataNotFoundError",
+    "DataPermissionError",
+    "DownloadError",
     "MNIST",
     "cache_dir",
     "fetch",
@@ -47,6 +50,14 @@ class DataNotFoundError(FileNotFoundError):
 
 class ChecksumError(ValueError):
     """A file exists but its content is not the published one (corrupt or truncated)."""
+
+
+class DownloadError(OSError):
+    """A download broke off or could not be saved; nothing was kept."""
+
+
+class DataPermissionError(PermissionError):
+    """A data file or the cache could not be read or written for lack of permission."""
 
 
 @dataclass(frozen=True)
@@ -137,30 +148,47 @@ def cache_dir() -> Path:
     return Path(base).expanduser() / "bigmodel"
 
 
-def _content(path: Path, f: DataFile) -> bytes:
-    raw = path.read_bytes()
+def _read(path: Path, dataset: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except PermissionError as e:
+        raise DataPermissionError(
+            f"data set {dataset!r}: no permission to read {path}. Make it readable "
+            f"(chmod a+r {path}), or point BIGMODEL_DATA or data_dir=... at a readable copy."
+        ) from e
+
+
+def _uncompressed(raw: bytes, f: DataFile, where: str) -> bytes:
+    """``raw`` itself, or gunzipped for a ``.gz`` file; ``where`` names it in errors."""
     if not f.gzipped:
         return raw
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError) as e:  # BadGzipFile is an OSError; a cut file is an EOFError
         raise ChecksumError(
-            f"{path} is not a complete gzip file ({e}); it is corrupt or truncated. "
-            "It was not used. Delete or replace it."
+            f"{where} is not a complete gzip file ({e}); it is corrupt or truncated."
         ) from e
 
 
-def _verify(path: Path, f: DataFile) -> bytes:
-    """Return the (uncompressed) content of ``path`` if its SHA-256 is the published one."""
-    data = _content(path, f)
+def _check_sum(data: bytes, f: DataFile, where: str, consequence: str) -> bytes:
     got = hashlib.sha256(data).hexdigest()
     if got != f.sha256:
         raise ChecksumError(
-            f"{path} has SHA-256 {got} but the published content has {f.sha256} "
+            f"{where} has SHA-256 {got} but the published content has {f.sha256} "
             f"({len(data):,} bytes read): the file is corrupt, truncated or a different "
-            "version. It was not used and will not be overwritten; delete or replace it."
+            f"version. {consequence}"
         )
     return data
+
+
+def _verify(path: Path, f: DataFile, dataset: str = "") -> bytes:
+    """Return the (uncompressed) content of ``path`` if its SHA-256 is the published one."""
+    keep = "It was not used and will not be overwritten; delete or replace it."
+    try:
+        data = _uncompressed(_read(path, dataset or path.parent.name), f, str(path))
+    except ChecksumError as e:
+        raise ChecksumError(f"{e} {keep}") from e
+    return _check_sum(data, f, str(path), keep)
 
 
 def _candidates(root: Path, ds: Dataset) -> list[Path]:
@@ -168,18 +196,49 @@ def _candidates(root: Path, ds: Dataset) -> list[Path]:
 
 
 def _get(url: str, timeout: float) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read()
+    """The body at ``url``; a connection cut before the announced length is a DownloadError."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.read()
+    except http.client.IncompleteRead as e:
+        expected = f" of {len(e.partial) + e.expected:,}" if e.expected else ""
+        raise DownloadError(
+            f"the download of {url} broke off after {len(e.partial):,}{expected} bytes "
+            "(connection cut); nothing was kept. Try again, or copy the file by hand."
+        ) from e
 
 
-def _keep(dest: Path, f: DataFile, raw: bytes) -> bytes:
-    """Write ``raw`` to ``dest/f.name`` only if it verifies; return its content."""
-    fd, tmp_name = tempfile.mkstemp(dir=dest, prefix=f".{f.name}.", suffix=".part")
+def _file_mode() -> int:
+    """rw for everyone the umask allows, like a file made by ``open``; mkstemp makes 0600."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _keep(dest: Path, f: DataFile, raw: bytes, url: str) -> bytes:
+    """Write ``raw`` to ``dest/f.name`` only if it verifies; return its content.
+
+    The check runs on the downloaded bytes, before anything is written, so that the error
+    names the address; the file appears under its name only once complete (atomic rename).
+    """
+    nothing = "Nothing was kept."
+    try:
+        content = _check_sum(_uncompressed(raw, f, f"the file downloaded from {url}"), f,
+                             f"the file downloaded from {url}", nothing)
+    except ChecksumError as e:
+        raise ChecksumError(str(e) if nothing in str(e) else f"{e} {nothing}") from e
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=dest, prefix=f".{f.name}.", suffix=".part")
+    except PermissionError as e:
+        raise DataPermissionError(
+            f"cannot write the downloaded {f.name} into {dest}: permission denied. Set "
+            "BIGMODEL_CACHE to a directory you can write, or fix the directory's permissions."
+        ) from e
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(raw)
-        content = _verify(tmp, f)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, dest / f.name)
         return content
     finally:
@@ -206,21 +265,27 @@ def _from_archive(ds: Dataset, archive: bytes) -> dict[str, bytes]:
 def _download(ds: Dataset, dest: Path, timeout: float) -> dict[str, bytes]:
     """Download the files of ``ds`` missing from ``dest``; verify each before it is kept."""
     base = (os.environ.get(ds.url_env) or ds.base_url).rstrip("/") + "/"
-    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except PermissionError as e:
+        raise DataPermissionError(
+            f"data set {ds.name!r}: cannot create the cache directory {dest}: permission "
+            "denied. Set BIGMODEL_CACHE to a directory you can write."
+        ) from e
     contents = {}
     missing = []
     for f in ds.files:
         if (dest / f.name).exists():
-            contents[f.name] = _verify(dest / f.name, f)  # a bad file raises: never overwritten
+            contents[f.name] = _verify(dest / f.name, f, ds.name)  # bad: raises, never overwritten
         else:
             missing.append(f)
     if missing and ds.archive:
         unpacked = _from_archive(ds, _get(base + ds.archive, timeout))
         for f in missing:
-            contents[f.name] = _keep(dest, f, unpacked[f.name])
+            contents[f.name] = _keep(dest, f, unpacked[f.name], base + ds.archive)
     else:
         for f in missing:
-            contents[f.name] = _keep(dest, f, _get(base + f.name, timeout))
+            contents[f.name] = _keep(dest, f, _get(base + f.name, timeout), base + f.name)
     return contents
 
 
@@ -270,7 +335,7 @@ def _locate(
                 looked.append(f"{d} ({label}): not there")
                 continue
             # A bad file stops here: it is never used, and never replaced by a download.
-            contents = {f.name: _verify(d / f.name, f) for f in present}
+            contents = {f.name: _verify(d / f.name, f, ds.name) for f in present}
             if len(present) == len(ds.files):
                 return d, contents
             missing = sorted({f.name for f in ds.files} - {f.name for f in present})
@@ -281,6 +346,8 @@ def _locate(
     if download:
         try:
             return dest, _download(ds, dest, timeout)
+        except DataPermissionError:
+            raise
         except (urllib.error.URLError, OSError, TimeoutError) as e:
             looked.append(f"{base} (download into {dest}): failed: {e}")
     else:

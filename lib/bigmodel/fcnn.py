@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .inputs import labels
 from .training import check_x
 
 #: The activation functions ``σ`` and ``g`` that :class:`FCNNConfig` accepts.
@@ -141,6 +142,10 @@ def init_params(
 
 def check_params(params: dict[str, np.ndarray], config: FCNNConfig) -> None:
     """Raise ``ValueError`` naming the first parameter that is missing or of the wrong shape."""
+    if not isinstance(params, dict):
+        raise TypeError(
+            f"params must be a dict of arrays {sorted(config.shapes)}, got {type(params).__name__}"
+        )
     for name, shape in config.shapes.items():
         if name not in params:
             raise ValueError(f"parameter {name!r} missing; expected {sorted(config.shapes)}")
@@ -152,9 +157,9 @@ def check_params(params: dict[str, np.ndarray], config: FCNNConfig) -> None:
         raise ValueError(f"unexpected parameters {sorted(extra)}")
 
 
-def check_input(x: np.ndarray, config: FCNNConfig) -> None:
-    """Raise ``ValueError`` unless ``x`` is ``(n, n_in)``."""
-    check_x(x, config.n_in)
+def check_input(x: np.ndarray, config: FCNNConfig) -> np.ndarray:
+    """``x`` as a floating ``(n, n_in)`` array, or a clear error (:mod:`bigmodel.inputs`)."""
+    return check_x(x, config.n_in, allow_empty=True)
 
 
 # ---------------------------------------------------------------- forward / loss / backward
@@ -163,8 +168,13 @@ def check_input(x: np.ndarray, config: FCNNConfig) -> None:
 def forward(
     params: dict[str, np.ndarray], x: np.ndarray, config: FCNNConfig
 ) -> dict[str, np.ndarray]:
-    """Forward pass; returns ``{"Z1", "A1", "Z2", "A2"}`` (all kept for the backward pass)."""
-    check_input(x, config)
+    """Forward pass; returns ``{"Z1", "A1", "Z2", "A2"}`` (all kept for the backward pass).
+
+    ``x`` is ``(n, n_in)`` with a floating dtype (integer pixels are refused: scale them
+    first); ``params`` must hold exactly ``W1, b1, W2, b2`` in the config's shapes.
+    """
+    check_params(params, config)
+    x = check_input(x, config)
     z1 = x @ params["W1"] + params["b1"]  # (n, h)
     a1 = activate(config.activation, z1)  # (n, h)
     z2 = a1 @ params["W2"] + params["b2"]  # (n, k)
@@ -211,6 +221,8 @@ def loss_and_grads(
     Returns:
         ``(loss, grads)`` with ``grads[name].shape == params[name].shape``.
     """
+    x = check_input(x, config)
+    y = labels(y, len(x), config.n_out)
     cache = forward(params, x, config)
     n, k = cache["Z2"].shape
     t = one_hot(y, k)

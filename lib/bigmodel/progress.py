@@ -16,17 +16,41 @@ def enabled() -> bool:
     return os.environ.get("BIGMODEL_PROGRESS", "1") != "0"
 
 
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (Jupyter, JupyterLab, Colab), where stderr is not a TTY."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def _have_widgets() -> bool:
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def progress(iterable: Iterable | None = None, show: bool = True, **kwargs: Any):
-    """``tqdm.auto.tqdm(iterable, **kwargs)``, shown only if ``show`` and :func:`enabled`.
+    """A progress bar over ``iterable``, shown only if ``show`` and :func:`enabled`.
 
-    ``tqdm.auto`` draws a widget in Jupyter (when ipywidgets is installed) and text in a
-    terminal, so the same call works in both.
+    In a terminal it is tqdm's text bar. In a notebook it is tqdm's widget where
+    ipywidgets is installed (Jupyter with ipywidgets, Colab); where it is not, no bar is
+    drawn at all, because tqdm's text bar would print a warning and one stderr line per
+    update into the notebook.
     """
-    if not (show and enabled()) and iterable is not None:
-        # no bar: skip tqdm.auto, whose import warns on stderr where ipywidgets is missing
+    show = show and enabled()
+    if show and _in_notebook() and not _have_widgets():
+        show = False
+    if not show and iterable is not None:
         return iterable
-    from tqdm.auto import tqdm
-
-    kwargs["disable"] = not (show and enabled())
+    if _in_notebook():
+        from tqdm.notebook import tqdm
+    else:
+        from tqdm.std import tqdm
+    kwargs["disable"] = not show
     kwargs.setdefault("leave", False)
     return tqdm(iterable, **kwargs)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+from .inputs import features, labels, positive_int, positive_number
 
 
 @dataclass
@@ -41,22 +44,22 @@ def batch_indices(
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
-def check_x(x: np.ndarray, n_in: int) -> None:
-    """Raise ``ValueError`` unless ``x`` is ``(n, n_in)``."""
-    xs = tuple(np.shape(x))
-    if len(xs) != 2 or xs[1] != n_in:
-        raise ValueError(
-            f"input has shape {xs}; the network needs (n, {n_in}). "
-            "Flatten images first, e.g. x.reshape(len(x), -1)."
-        )
+def check_x(x: Any, n_in: int, allow_empty: bool = False) -> np.ndarray:
+    """``x`` as a floating ``(n, n_in)`` array, or a clear error (see :mod:`bigmodel.inputs`)."""
+    return features(x, n_in, allow_empty=allow_empty)
 
 
-def check_xy(x: np.ndarray, y: np.ndarray, n_in: int, n_out: int) -> None:
-    """Raise ``ValueError`` unless ``x`` is ``(n, n_in)`` and ``y`` holds ``n`` labels < ``n_out``."""
-    check_x(x, n_in)
-    xs, ys = tuple(np.shape(x)), tuple(np.shape(y))
-    if ys != (xs[0],):
-        raise ValueError(f"y has shape {ys}; expected ({xs[0]},) integer labels, one per row of x")
-    y = np.asarray(y)
-    if y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= n_out):
-        raise ValueError(f"y must hold integer labels in [0, {n_out})")
+def check_xy(x: Any, y: Any, n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` as a floating ``(n, n_in)`` array with ``n >= 1`` and ``y`` as ``n`` int64 labels
+    in ``[0, n_out)``, or a clear error (see :mod:`bigmodel.inputs`)."""
+    x = features(x, n_in)
+    return x, labels(y, len(x), n_out)
+
+
+def check_fit_settings(epochs: Any, batch_size: Any, lr: Any) -> None:
+    """Raise ``ValueError`` unless ``epochs`` and ``batch_size`` are positive integers and
+    ``lr`` is a finite positive number (a zero, negative or NaN rate trains nothing, or
+    trains away from the minimum, without a word)."""
+    positive_int(epochs, "epochs")
+    positive_int(batch_size, "batch_size")
+    positive_number(lr, "lr (the learning rate)")

@@ -9,6 +9,17 @@ from .. import book as _book
 
 _book.quiet_tensorflow()
 
+try:
+    import tensorflow as _tf  # noqa: F401
+except ModuleNotFoundError as _err:  # pragma: no cover - exercised in a subprocess test
+    if _err.name != "tensorflow":
+        raise
+    raise ModuleNotFoundError(
+        "bigmodel.tf needs TensorFlow, which is not installed. Install it with "
+        "pip install 'bigmodel[tf]' (for an NVIDIA GPU on Linux: pip install 'tensorflow[and-cuda]').",
+        name="tensorflow",
+    ) from _err
+
 from .device import (  # noqa: E402  (the environment must be set before TensorFlow loads)
     autocast_dtype,
     describe_device,

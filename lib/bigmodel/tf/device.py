@@ -16,6 +16,8 @@ import os
 
 import tensorflow as tf
 
+from ..device_spec import parse_device
+
 _TF32_SET = False
 
 
@@ -35,42 +37,55 @@ def enable_memory_growth() -> list[str]:
     return names
 
 
+def _device(spec: str, source: str = "device") -> str:
+    """``"/GPU:i"`` or ``"/CPU:0"`` for an available device, or a clear error."""
+    kind, index = parse_device(spec, source)
+    if kind == "cpu":
+        return "/CPU:0"
+    gpus = tf.config.list_physical_devices("GPU")
+    if index >= len(gpus):
+        raise RuntimeError(
+            f"{source}={spec!r} was requested but TensorFlow sees {len(gpus)} GPU(s) here. "
+            "Pick another device, or unset BIGMODEL_DEVICE to choose automatically."
+        )
+    return f"/GPU:{index}"
+
+
 def pick_device(prefer: str | None = None) -> str:
     """Return ``"/GPU:0"`` or ``"/CPU:0"`` (for ``with tf.device(...)``).
 
     Args:
-        prefer: ``"cuda"``/``"gpu"``, ``"mps"`` (Apple GPU), ``"cpu"``, or ``"cuda:1"``;
-            ``None`` reads ``BIGMODEL_DEVICE`` and else takes a GPU if there is one.
+        prefer: ``"cuda"``/``"gpu"``, ``"mps"`` (Apple GPU), ``"cpu"``, ``"cuda:1"`` or
+            ``"/GPU:1"`` (any case; see :mod:`bigmodel.device_spec`); ``None`` reads
+            ``BIGMODEL_DEVICE`` and else takes a GPU if there is one.
 
     Raises:
-        RuntimeError: the requested device is not available here.
+        ValueError: not a device name. RuntimeError: the device is not available here.
     """
-    prefer = prefer or os.environ.get("BIGMODEL_DEVICE") or None
-    gpus = tf.config.list_physical_devices("GPU")
     if prefer:
-        kind, _, index = prefer.lower().partition(":")
-        if kind == "cpu":
-            return "/CPU:0"
-        if kind not in ("cuda", "gpu", "mps"):
-            raise ValueError(f"unknown device {prefer!r}; use cuda, mps or cpu")
-        i = int(index or 0)
-        if i >= len(gpus):
-            raise RuntimeError(f"device {prefer!r} was requested but TensorFlow sees {len(gpus)} GPU(s)")
-        return f"/GPU:{i}"
-    return "/GPU:0" if gpus else "/CPU:0"
+        return _device(prefer)
+    env = os.environ.get("BIGMODEL_DEVICE", "").strip()
+    if env:
+        return _device(env, "BIGMODEL_DEVICE")
+    return "/GPU:0" if tf.config.list_physical_devices("GPU") else "/CPU:0"
 
 
 def _gpu_details(device: str) -> dict | None:
-    """TensorFlow's details of a ``"/GPU:i"`` device (name, compute capability); None for the CPU."""
-    if not device.upper().startswith("/GPU"):
+    """TensorFlow's details of a GPU device (name, compute capability); None for the CPU."""
+    device = _device(device)
+    if device == "/CPU:0":
         return None
     i = int(device.split(":")[1])
     return tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[i])
 
 
 def describe_device(device: str | None = None) -> str:
-    """One line naming the device, e.g. ``'/GPU:0 (NVIDIA T4, compute capability 7.5)'``."""
-    device = device or pick_device()
+    """One line naming the device, e.g. ``'/GPU:0 (NVIDIA T4, compute capability 7.5)'``.
+
+    Raises:
+        RuntimeError: ``device`` is not available here.
+    """
+    device = _device(device) if device is not None else pick_device()
     details = _gpu_details(device)
     if details is not None:
         cc = details.get("compute_capability")
@@ -83,6 +98,9 @@ def autocast_dtype(device: str) -> str | None:
     """The Keras mixed-precision policy for ``device``: ``"mixed_bfloat16"``, ``"mixed_float16"`` or None.
 
     ``None`` means "train in float32". On Apple GPUs (no compute capability) it is None.
+
+    Raises:
+        RuntimeError: ``device`` is not available here.
     """
     cc = (_gpu_details(device) or {}).get("compute_capability")
     if cc is None:

@@ -12,11 +12,27 @@ import numpy as np
 import tensorflow as tf
 
 from ..fcnn import ACTIVATIONS, LOSSES, PARAM_NAMES, FCNNConfig, check_params
+from ..inputs import float_dtype_hint
 from ..progress import progress
-from ..training import History, batch_indices, check_xy
+from ..training import History, batch_indices, check_fit_settings, check_x, check_xy
 
 _ACT = {"relu": tf.nn.relu, "sigmoid": tf.sigmoid, "tanh": tf.tanh, "identity": lambda z: z}
 assert set(_ACT) == set(ACTIVATIONS)
+
+
+def _as_input(x: tf.Tensor | np.ndarray, n_in: int) -> tf.Tensor:
+    """``x`` as a float32 ``(n, n_in)`` tensor, or a clear error."""
+    if not tf.is_tensor(x):
+        return tf.constant(check_x(x, n_in, allow_empty=True), tf.float32)
+    if x.shape.rank != 2 or x.shape[1] != n_in:
+        raise ValueError(
+            f"x has shape {tuple(x.shape)}; the network needs (n, {n_in}). "
+            "Flatten images first, e.g. tf.reshape(x, (len(x), -1))."
+        )
+    if not x.dtype.is_floating:
+        high = x.numpy().max() if tf.executing_eagerly() and x.shape[0] else None
+        raise ValueError(float_dtype_hint("x", x.dtype.name, high))
+    return x if x.dtype == tf.float32 else tf.cast(x, tf.float32)
 
 
 class FCNN(tf.Module):
@@ -42,11 +58,10 @@ class FCNN(tf.Module):
     def params(self) -> list[tf.Variable]:
         return [getattr(self, n) for n in PARAM_NAMES]
 
-    def __call__(self, x: tf.Tensor) -> tf.Tensor:
-        if x.shape.rank != 2 or x.shape[1] != self.config.n_in:
-            raise ValueError(
-                f"input has shape {tuple(x.shape)}; the network needs (n, {self.config.n_in})"
-            )
+    def __call__(self, x: tf.Tensor | np.ndarray) -> tf.Tensor:
+        """``x``: a tensor or array-like ``(n, n_in)`` of floats (float64 and float16 are
+        converted to float32; integer pixels are refused: scale them first)."""
+        x = _as_input(x, self.config.n_in)
         z1 = tf.matmul(x, self.W1) + self.b1  # (n, h)
         a1 = _ACT[self.config.activation](z1)  # (n, h)
         z2 = tf.matmul(a1, self.W2) + self.b2  # (n, k)
@@ -83,8 +98,11 @@ def loss_fn(output: tf.Tensor, y: tf.Tensor, loss: str) -> tf.Tensor:
 def make_optimizer(model: FCNN, name: str, lr: float) -> tf.keras.optimizers.Optimizer:
     """``"sgd"`` (plain, no momentum) or ``"adam"`` (Keras defaults but ``lr``).
 
-    Keras' Adam uses epsilon 1e-7 where PyTorch uses 1e-8; we set 1e-8 so both loops
-    take the same steps.
+    Keras' Adam uses epsilon 1e-7 where PyTorch uses 1e-8; we set 1e-8 so that the two
+    loops take nearly the same steps. Not exactly the same: Keras adds epsilon to
+    ``sqrt(v)`` before the bias correction and PyTorch after it, so Keras' effective
+    epsilon is ``epsilon / sqrt(1 - beta2**t)`` (31.6 times larger at step 1, tending to
+    epsilon as ``t`` grows); chapter 4 measures the effect.
     """
     if name == "sgd":
         return tf.keras.optimizers.SGD(learning_rate=lr)
@@ -97,7 +115,9 @@ def evaluate(
     model: FCNN, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
 ) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` on ``x (n, n_in)``, ``y (n,)``."""
-    check_xy(x, y, model.config.n_in, model.config.n_out)
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+    x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
     total, correct = 0.0, 0
     for i in range(0, len(x), batch_size):
         xb = tf.constant(x[i : i + batch_size], tf.float32)
@@ -110,6 +130,7 @@ def evaluate(
 
 def predict(model: FCNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """Network outputs ``(n, n_out)`` as a NumPy array."""
+    x = check_x(x, model.config.n_in, allow_empty=True)
     outs = [
         model(tf.constant(x[i : i + batch_size], tf.float32)).numpy()
         for i in range(0, len(x), batch_size)
@@ -139,7 +160,10 @@ def fit(
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-    check_xy(x, y, model.config.n_in, model.config.n_out)
+    check_fit_settings(epochs, batch_size, lr)
+    x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
+    if validation is not None:
+        validation = check_xy(*validation, model.config.n_in, model.config.n_out)
     opt = make_optimizer(model, optimizer, lr)
     variables = model.params
     xt = tf.constant(x, tf.float32)

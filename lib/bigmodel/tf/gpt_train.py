@@ -14,7 +14,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from ..gpt import TrainConfig, TrainHistory, eval_batches, get_batch
+from ..gpt import TrainConfig, TrainHistory, check_tokens, eval_batches, get_batch
 from ..progress import progress
 from .gpt import GPT
 
@@ -84,6 +84,9 @@ def train(
         return loss
 
     rng = np.random.default_rng(cfg.seed)
+    V = model.config.vocab_size
+    train_tokens = check_tokens(train_tokens, T, V, "train")
+    val_tokens = check_tokens(val_tokens, T, V, "val")
     evals = eval_batches(train_tokens, val_tokens, cfg.batch_size, T, cfg.eval_iters, cfg.seed)
     hist = TrainHistory()
     train_seconds = 0.0

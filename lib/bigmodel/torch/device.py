@@ -16,30 +16,51 @@ import os
 
 import torch
 
+from ..device_spec import KINDS, parse_device
+
+
+def _available(kind: str, index: int) -> bool:
+    if kind == "cuda":
+        return torch.cuda.is_available() and index < torch.cuda.device_count()
+    if kind == "mps":
+        return torch.backends.mps.is_available()
+    return True
+
+
+def _device(spec: torch.device | str, source: str = "device") -> torch.device:
+    """A ``torch.device`` for an available device, or a clear error naming what is missing."""
+    if isinstance(spec, torch.device):
+        kind, index = spec.type, spec.index or 0
+        if kind not in KINDS:
+            raise ValueError(f"{source}={spec!r}: only cuda, mps and cpu are supported")
+    else:
+        kind, index = parse_device(spec, source)
+    if not _available(kind, index):
+        seen = torch.cuda.device_count() if kind == "cuda" else 0
+        raise RuntimeError(
+            f"{source}={str(spec)!r} was requested but is not available here "
+            f"(PyTorch sees {seen} CUDA GPU(s); MPS available: {torch.backends.mps.is_available()}). "
+            "Pick another device, or unset BIGMODEL_DEVICE to choose automatically."
+        )
+    return torch.device(kind, index) if kind == "cuda" else torch.device(kind)
+
 
 def pick_device(prefer: str | None = None) -> torch.device:
     """Return the device to compute on.
 
     Args:
-        prefer: ``"cuda"``, ``"mps"``, ``"cpu"`` (or ``"cuda:1"``); ``None`` reads
-            ``BIGMODEL_DEVICE`` and else takes the best available.
+        prefer: ``"cuda"``, ``"mps"``, ``"cpu"`` (or ``"cuda:1"``, any case; see
+            :mod:`bigmodel.device_spec`); ``None`` reads ``BIGMODEL_DEVICE`` and else takes
+            the best available.
 
     Raises:
-        RuntimeError: the requested device is not available here.
+        ValueError: not a device name. RuntimeError: the device is not available here.
     """
-    prefer = prefer or os.environ.get("BIGMODEL_DEVICE") or None
     if prefer:
-        kind = prefer.split(":")[0].lower()
-        ok = {
-            "cuda": torch.cuda.is_available(),
-            "mps": torch.backends.mps.is_available(),
-            "cpu": True,
-        }.get(kind)
-        if ok is None:
-            raise ValueError(f"unknown device {prefer!r}; use cuda, mps or cpu")
-        if not ok:
-            raise RuntimeError(f"device {prefer!r} was requested but is not available")
-        return torch.device(prefer)
+        return _device(prefer)
+    env = os.environ.get("BIGMODEL_DEVICE", "").strip()
+    if env:
+        return _device(env, "BIGMODEL_DEVICE")
     if torch.cuda.is_available():
         return torch.device("cuda")
     if torch.backends.mps.is_available():
@@ -49,7 +70,7 @@ def pick_device(prefer: str | None = None) -> torch.device:
 
 def describe_device(device: torch.device | str | None = None) -> str:
     """One line naming the device, e.g. ``'cuda:0 (NVIDIA T4, bf16: no)'`` or ``'cpu (2 threads)'``."""
-    device = torch.device(device) if device is not None else pick_device()
+    device = _device(device) if device is not None else pick_device()
     if device.type == "cuda":
         idx = device.index or 0
         name = torch.cuda.get_device_name(idx)
@@ -64,13 +85,17 @@ def autocast_dtype(device: torch.device | str) -> torch.dtype | None:
     """The autocast dtype for ``device``: bf16 where native, fp16 on other CUDA GPUs, else None.
 
     ``None`` means "train in float32". fp16 needs a ``torch.amp.GradScaler``; bf16 does not.
+
+    Raises:
+        RuntimeError: ``device`` is not available here (asking about ``"cuda"`` on a machine
+            without CUDA is a mistake, not a float32 answer).
     """
-    device = torch.device(device)
+    device = _device(device)
     if device.type != "cuda":
         return None
-    if torch.cuda.is_bf16_supported(including_emulation=False):
-        return torch.bfloat16
-    return torch.float16
+    with torch.cuda.device(device):
+        native_bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
+    return torch.bfloat16 if native_bf16 else torch.float16
 
 
 def set_matmul_precision(precision: str = "highest") -> None:

@@ -15,8 +15,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..fcnn import ACTIVATIONS, LOSSES, PARAM_NAMES, FCNNConfig, check_params
+from ..inputs import float_dtype_hint
 from ..progress import progress
-from ..training import History, batch_indices, check_xy
+from ..training import History, batch_indices, check_fit_settings, check_x, check_xy
 
 _ACT = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": lambda z: z}
 
@@ -40,11 +41,10 @@ class FCNN(nn.Module):
             params = init_params(config, rng=np.random.default_rng(np.random.randint(2**31)))
         self.load_numpy(params)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 2 or x.shape[1] != self.config.n_in:
-            raise ValueError(
-                f"input has shape {tuple(x.shape)}; the network needs (n, {self.config.n_in})"
-            )
+    def forward(self, x: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """``x``: a tensor or array-like ``(n, n_in)`` of floats (float64 and float16 are
+        converted to the weights' dtype; integer pixels are refused: scale them first)."""
+        x = _as_input(x, self.config.n_in, self.W1)
         z1 = x @ self.W1 + self.b1  # (n, h)
         a1 = _ACT[self.config.activation](z1)  # (n, h)
         z2 = a1 @ self.W2 + self.b2  # (n, k)
@@ -67,6 +67,25 @@ class FCNN(nn.Module):
 
 
 assert set(_ACT) == set(ACTIVATIONS)
+
+
+def _as_input(x: torch.Tensor | np.ndarray, n_in: int, like: torch.Tensor) -> torch.Tensor:
+    """``x`` as a ``(n, n_in)`` tensor with ``like``'s dtype and device, or a clear error."""
+    if not isinstance(x, torch.Tensor):
+        return torch.as_tensor(check_x(x, n_in, allow_empty=True), dtype=like.dtype, device=like.device)
+    if x.ndim != 2 or x.shape[1] != n_in:
+        raise ValueError(
+            f"x has shape {tuple(x.shape)}; the network needs (n, {n_in}). "
+            "Flatten images first, e.g. x.reshape(len(x), -1)."
+        )
+    if not x.is_floating_point():
+        high = x.max().item() if x.numel() else None
+        raise ValueError(float_dtype_hint("x", x.dtype, high))
+    if x.device != like.device:
+        raise ValueError(
+            f"x is on {x.device} but the model is on {like.device}; use x.to({str(like.device)!r})"
+        )
+    return x if x.dtype == like.dtype else x.to(like.dtype)
 
 
 def loss_fn(output: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
@@ -99,7 +118,9 @@ def evaluate(
     model: FCNN, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
 ) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` on ``x (n, n_in)``, ``y (n,)``."""
-    check_xy(x, y, model.config.n_in, model.config.n_out)
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+    x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
     device = model.W1.device
     total, correct = 0.0, 0
     for i in range(0, len(x), batch_size):
@@ -114,6 +135,7 @@ def evaluate(
 @torch.no_grad()
 def predict(model: FCNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """Network outputs ``(n, n_out)`` as a NumPy array."""
+    x = check_x(x, model.config.n_in, allow_empty=True)
     device = model.W1.device
     outs = [
         model(_tensor(x[i : i + batch_size], device, torch.float32)).cpu().numpy()
@@ -149,7 +171,10 @@ def fit(
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-    check_xy(x, y, model.config.n_in, model.config.n_out)
+    check_fit_settings(epochs, batch_size, lr)
+    x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
+    if validation is not None:
+        validation = check_xy(*validation, model.config.n_in, model.config.n_out)
     device = model.W1.device
     opt = make_optimizer(model, optimizer, lr)
     xt = _tensor(x, device, torch.float32)  # the whole set on the device: MNIST is 188 MB

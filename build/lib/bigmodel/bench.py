@@ -1,0 +1,181 @@
+"""Benchmarks (not tests): ``python -m bigmodel.bench gpt --framework torch --config tiny``.
+
+Prints one JSON object: training throughput in tokens/s, the FLOP/s it implies
+(:func:`bigmodel.gpt.flops_per_token`), and the model FLOPs utilisation (MFU) when the
+device is a GPU of known peak (:data:`bigmodel.gpt.PEAK_FLOPS`); on a CPU MFU is ``null``.
+With ``--target-val-loss`` it trains on Tiny Shakespeare until the validation loss reaches
+the target and reports the wall time, with the first (compiling) step separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .gpt import CONFIGS, TrainConfig, flops_per_token, mfu, param_count, peak_flops
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _data(block_size: int, synthetic: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    if synthetic:  # throughput does not depend on the text
+        tokens = np.random.default_rng(0).integers(0, 65, 200_000)
+        return tokens[:180_000], tokens[180_000:], 65
+    from .data import load_tiny_shakespeare
+    from .tokenizer import CharTokenizer
+
+    text = load_tiny_shakespeare()
+    tok = CharTokenizer.from_text(text)
+    data = tok.encode(text)
+    n = int(0.9 * len(data))
+    return data[:n], data[n:], tok.vocab_size
+
+
+def bench_gpt(args: argparse.Namespace) -> dict:
+    config = CONFIGS[args.config]
+    target = args.target_val_loss
+    train_tokens, val_tokens, vocab = _data(config.block_size, synthetic=target is None)
+    config = config.replace(vocab_size=vocab)
+    steps = args.max_steps if target is not None else args.steps
+    cfg = TrainConfig(
+        max_steps=steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        min_lr=args.lr / 10,
+        warmup_steps=min(100, steps // 10),
+        eval_interval=args.eval_interval if target is not None else steps,
+        eval_iters=args.eval_iters,
+    )
+    out: dict = {"framework": args.framework}
+    if args.framework == "torch":
+        import torch
+
+        from .torch import autocast_dtype, describe_device, pick_device, seed_everything
+        from .torch.gpt import GPT
+        from .torch.gpt_train import train
+
+        seed_everything(0)
+        device = pick_device(args.device)
+        if device.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = True  # TF32 for the float32 leftovers
+        model = GPT(config, seed=0).to(device)
+        precision = str(autocast_dtype(device) or torch.float32).replace("torch.", "")
+        hist = train(
+            model, train_tokens, val_tokens, cfg,
+            compile=args.compile, show_progress=False, target_val_loss=target,
+        )
+        name = describe_device(device)
+        out["torch"] = torch.__version__
+    else:
+        from .tf import autocast_dtype, describe_device, pick_device, seed_everything  # noqa: I001
+        import tensorflow as tf  # after bigmodel.tf, which quiets its start-up log
+
+        from .tf.gpt import GPT
+        from .tf.gpt_train import train
+
+        seed_everything(0, deterministic=False)
+        device = pick_device(args.device)
+        policy = autocast_dtype(device)
+        precision = {"mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}.get(policy, "float32")
+        with tf.device(device):
+            model = GPT(config, seed=0, compute_dtype=precision)
+            hist = train(
+                model, train_tokens, val_tokens, cfg,
+                jit_compile=args.compile, show_progress=False, target_val_loss=target,
+            )
+        name = describe_device(device)
+        out["tensorflow"] = tf.__version__
+    tps = hist.tokens_per_second
+    tps = 0.0 if math.isnan(tps) else tps  # a single step: no steady-state throughput
+    peak = peak_flops(name)
+    out.update(
+        config_name=args.config,
+        config=config.to_dict(),
+        params=param_count(config),
+        device=name,
+        precision=precision,
+        compile=args.compile,
+        batch_size=args.batch_size,
+        steps=hist.step[-1],
+        tokens_per_s=round(tps, 1),
+        flops_per_token=flops_per_token(config),
+        achieved_flops_per_s=tps * flops_per_token(config),
+        peak_flops_per_s=peak,
+        mfu=mfu(tps, config, peak),
+        first_step_s=round(hist.first_step_seconds, 3),
+        train_s=round(hist.seconds[-1], 3),
+        final_val_loss=round(hist.val_loss[-1], 4),
+    )
+    if target is not None:
+        reached = hist.val_loss[-1] <= target
+        out.update(
+            target_val_loss=target,
+            reached=reached,
+            wall_s_to_target=round(hist.seconds[-1], 3) if reached else None,
+            compile_s=round(hist.first_step_seconds, 3),
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bigmodel.bench", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="what", required=True)
+    g = sub.add_parser("gpt", help="GPT training throughput / time to a validation loss")
+    g.add_argument("--framework", choices=("torch", "tf"), default="torch")
+    g.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
+    g.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best)")
+    g.add_argument("--batch-size", type=int, default=32)
+    g.add_argument("--steps", type=int, default=30, help="timed steps (throughput mode)")
+    g.add_argument("--lr", type=float, default=3e-3)
+    g.add_argument("--compile", action="store_true", help="torch.compile / XLA jit_compile")
+    g.add_argument("--target-val-loss", type=float, default=None)
+    g.add_argument("--max-steps", type=int, default=5000, help="give up after (target mode)")
+    g.add_argument("--eval-interval", type=int, default=100)
+    g.add_argument("--eval-iters", type=int, default=10)
+    g.add_argument("--threads", type=int, default=None, help="CPU threads (torch)")
+    g.add_argument("--out", type=Path, default=None, help="also write the JSON here")
+    args = p.parse_args(argv)
+    if args.threads and args.framework == "torch":
+        import torch
+
+        torch.set_num_threads(args.threads)
+    result = bench_gpt(args)
+    result = {
+        "benchmark": "gpt",
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": "python -m bigmodel.bench " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+        "host": {
+            "cpu": _cpu_name(),
+            "cpus": os.cpu_count(),
+            "os": platform.platform(),
+            "python": platform.python_version(),
+        },
+        **result,
+    }
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

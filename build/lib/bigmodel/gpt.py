@@ -1,0 +1,584 @@
+"""The framework-neutral half of the GPT: configuration, parameter names, counts, FLOPs,
+GPT-3's published shape, sampling, batches, the learning-rate schedule and checkpoints.
+
+The model itself lives in :mod:`bigmodel.torch.gpt` and :mod:`bigmodel.tf.gpt`. Both store
+their weights under the names and in the layout of :func:`param_shapes`: every matrix is
+input x output (``x @ W``), as in :mod:`bigmodel.fcnn`, so one dictionary of NumPy arrays
+(and one safetensors file) loads into either framework.
+
+The architecture is GPT-2's (Radford et al., 2019): token and position embeddings, ``n_layer``
+pre-LayerNorm blocks of causal multi-head self-attention and a 4x MLP with GELU (tanh
+approximation), a final LayerNorm, and an output layer tied to the token embedding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "CONFIGS",
+    "GPT3_175B",
+    "GPT3_TRAINING_TOKENS",
+    "PEAK_FLOPS",
+    "GPTConfig",
+    "TrainConfig",
+    "TrainHistory",
+    "bigram_loss",
+    "check_params",
+    "check_sampling",
+    "eval_batches",
+    "flops_per_token",
+    "get_batch",
+    "gpt3_params",
+    "gpt3_training_flops",
+    "init_params",
+    "load_checkpoint",
+    "lr_at",
+    "mfu",
+    "param_count",
+    "param_shapes",
+    "peak_flops",
+    "sample_next",
+    "save_checkpoint",
+    "training_flops",
+]
+
+CHECKPOINT_FORMAT = "bigmodel.gpt/1"
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """The shape of a GPT; one config drives the PyTorch and the TensorFlow model.
+
+    Attributes:
+        vocab_size: number of token ids ``V`` (65 characters for Tiny Shakespeare).
+        block_size: context length ``T``, the most tokens the model sees at once.
+        n_layer: Transformer blocks ``L``.
+        n_head: attention heads ``H`` per block.
+        n_embd: model width ``C`` (``d_model``); ``C / H`` is the head size ``Q``.
+        dropout: dropout probability on embeddings, attention weights and residual outputs.
+        bias: biases in the linear layers and LayerNorms (GPT-2 and GPT-3 have them).
+    """
+
+    vocab_size: int = 65
+    block_size: int = 64
+    n_layer: int = 2
+    n_head: int = 4
+    n_embd: int = 64
+    dropout: float = 0.0
+    bias: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"GPTConfig.{name} must be a positive int, got {v!r}")
+        if self.n_embd % self.n_head:
+            raise ValueError(
+                f"GPTConfig.n_embd={self.n_embd} is not divisible by n_head={self.n_head}: "
+                "each head gets n_embd / n_head dimensions"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"GPTConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        if not isinstance(self.bias, bool):
+            raise ValueError(f"GPTConfig.bias must be True or False, got {self.bias!r}")
+
+    @property
+    def head_size(self) -> int:
+        """``Q = n_embd / n_head``."""
+        return self.n_embd // self.n_head
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> GPTConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown GPTConfig fields {sorted(unknown)}")
+        return cls(**d)
+
+    def replace(self, **changes) -> GPTConfig:
+        """A copy with some fields changed (validated again)."""
+        return GPTConfig(**{**self.to_dict(), **changes})
+
+
+# Named sizes for the notebook and the benchmark. Character level, vocabulary of 65.
+CONFIGS: dict[str, GPTConfig] = {
+    "nano": GPTConfig(block_size=32, n_layer=1, n_head=2, n_embd=32),
+    "tiny": GPTConfig(block_size=64, n_layer=2, n_head=4, n_embd=64),
+    "small": GPTConfig(block_size=128, n_layer=4, n_head=4, n_embd=128),
+    # nanoGPT's "shakespeare_char" size: about 10.8 M parameters, a GPU job.
+    "shakespeare": GPTConfig(block_size=256, n_layer=6, n_head=6, n_embd=384, dropout=0.2),
+}
+
+# GPT-3 175B as published: Brown et al. (2020), "Language Models are Few-Shot Learners",
+# Table 2.1 (n_layers 96, d_model 12288, n_heads 96, d_head 128, context 2048) and §2.2
+# (300 billion training tokens). The vocabulary is GPT-2's byte-level BPE, 50,257 tokens.
+# (GPT-3 alternates dense and locally banded sparse attention layers; the parameter count
+# does not depend on that.)
+GPT3_175B = GPTConfig(vocab_size=50257, block_size=2048, n_layer=96, n_head=96, n_embd=12288)
+GPT3_TRAINING_TOKENS = 300e9
+
+# Peak dense matrix-multiply throughput in FLOP/s (no sparsity), from the vendors' data
+# sheets: bf16 tensor cores for H200/H100 SXM and A100, fp16 for the T4.
+PEAK_FLOPS: dict[str, float] = {
+    "H200": 989e12,
+    "H100": 989e12,
+    "A100": 312e12,
+    "T4": 65e12,
+}
+
+
+def peak_flops(device_name: str) -> float | None:
+    """Peak FLOP/s of the GPU whose name contains a key of :data:`PEAK_FLOPS`, else ``None``.
+
+    ``peak_flops("NVIDIA H100 80GB HBM3") == 989e12``; a CPU gives ``None`` (no MFU then).
+    """
+    name = device_name.upper()
+    for key, value in PEAK_FLOPS.items():
+        if key in name:
+            return value
+    return None
+
+
+# ---------------------------------------------------------------- parameters
+
+
+def param_shapes(config: GPTConfig) -> dict[str, tuple[int, ...]]:
+    """Parameter name -> shape, in a fixed order; the naming shared by both frameworks.
+
+    Matrices are input x output. ``wte.weight (V, C)`` is also the output layer
+    (weight tying: ``logits = x @ wte.weight.T``), so it appears once.
+    """
+    C, V, T = config.n_embd, config.vocab_size, config.block_size
+    shapes: dict[str, tuple[int, ...]] = {"wte.weight": (V, C), "wpe.weight": (T, C)}
+
+    def linear(prefix: str, n_in: int, n_out: int) -> None:
+        shapes[f"{prefix}.weight"] = (n_in, n_out)
+        if config.bias:
+            shapes[f"{prefix}.bias"] = (n_out,)
+
+    def norm(prefix: str) -> None:
+        shapes[f"{prefix}.weight"] = (C,)
+        if config.bias:
+            shapes[f"{prefix}.bias"] = (C,)
+
+    for i in range(config.n_layer):
+        norm(f"h.{i}.ln_1")
+        linear(f"h.{i}.attn.c_attn", C, 3 * C)  # q, k, v side by side
+        linear(f"h.{i}.attn.c_proj", C, C)
+        norm(f"h.{i}.ln_2")
+        linear(f"h.{i}.mlp.c_fc", C, 4 * C)
+        linear(f"h.{i}.mlp.c_proj", 4 * C, C)
+    norm("ln_f")
+    return shapes
+
+
+def param_count(config: GPTConfig, include_position: bool = True) -> int:
+    """Number of trainable scalars, the tied output layer counted once.
+
+    Per block ``12·C² + 13·C`` with biases (``12·C² + 2·C`` without), plus ``V·C`` token
+    and ``T·C`` position embeddings and the final LayerNorm. For GPT-3's shape this is
+    174.6 billion, the "175B" of the paper.
+
+    Args:
+        include_position: count the ``T·C`` position embeddings (they cost no FLOPs).
+    """
+    n = sum(math.prod(s) for s in param_shapes(config).values())
+    if not include_position:
+        n -= config.block_size * config.n_embd
+    return n
+
+
+def init_params(config: GPTConfig, rng: np.random.Generator | int = 0) -> dict[str, np.ndarray]:
+    """GPT-2's initialisation as float32 arrays: weights N(0, 0.02²), residual projections
+    (``c_proj``) N(0, (0.02/√(2L))²), biases 0, LayerNorm gains 1."""
+    rng = np.random.default_rng(rng)
+    out = {}
+    for name, shape in param_shapes(config).items():
+        if name.endswith(".bias"):
+            out[name] = np.zeros(shape, np.float32)
+        elif len(shape) == 1:  # LayerNorm gain
+            out[name] = np.ones(shape, np.float32)
+        else:
+            std = 0.02 / math.sqrt(2 * config.n_layer) if "c_proj" in name else 0.02
+            out[name] = rng.normal(0.0, std, shape).astype(np.float32)
+    return out
+
+
+def check_params(params: dict[str, np.ndarray], config: GPTConfig) -> None:
+    """Raise ``ValueError`` naming the first tensor that is missing, extra or misshapen.
+
+    The message reads ``tensor 'h.0.attn.c_attn.weight': expected shape (64, 192), got
+    (32, 96)``.
+    """
+    shapes = param_shapes(config)
+    for name, shape in shapes.items():
+        if name not in params:
+            raise ValueError(f"tensor {name!r} is missing (expected shape {shape})")
+        got = tuple(np.shape(params[name]))
+        if got != shape:
+            raise ValueError(f"tensor {name!r}: expected shape {shape}, got {got}")
+    extra = sorted(set(params) - set(shapes))
+    if extra:
+        raise ValueError(f"unexpected tensors {extra} for this configuration")
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def tensors_sha256(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the tensors in name order: each name, dtype, shape and raw bytes.
+
+    Stored in a checkpoint's metadata and checked on load, so a flipped byte in the
+    payload is caught (safetensors itself checks only the header's structure).
+    """
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    params: dict[str, np.ndarray],
+    config: GPTConfig,
+    metadata: dict[str, str] | None = None,
+) -> None:
+    """Write ``params`` as a safetensors file; the config goes in its JSON metadata.
+
+    safetensors stores raw tensors and a JSON header, so loading it runs no code (unlike a
+    pickle). Both frameworks write and read this same format. The metadata also holds the
+    SHA-256 of the tensors (:func:`tensors_sha256`), which :func:`load_checkpoint` checks.
+    """
+    from safetensors.numpy import save_file
+
+    check_params(params, config)
+    arrays = {k: np.ascontiguousarray(params[k], dtype=np.float32) for k in param_shapes(config)}
+    reserved = {"format", "config", "sha256"} & set(metadata or {})
+    if reserved:
+        raise ValueError(f"metadata keys {sorted(reserved)} are reserved by the checkpoint format")
+    meta = {
+        "format": CHECKPOINT_FORMAT,
+        "config": config.to_json(),
+        "sha256": tensors_sha256(arrays),
+        **(metadata or {}),
+    }
+    save_file(arrays, str(path), metadata=meta)
+
+
+def _check_safetensors_file(path: Path) -> None:
+    """Raise a clear error, naming ``path``, for what is plainly not a safetensors file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head[:2] == b"PK" or head[:1] == b"\x80":
+        raise ValueError(
+            f"{path} looks like a pickle (torch.save or pickle.dump), not safetensors. This "
+            "library never loads pickles (they can run code). Convert it where you trust its "
+            "origin: safetensors.torch.save_file(torch.load(src), dst)."
+        )
+    if size < 8:
+        raise ValueError(f"{path} has {size} bytes, too few for a safetensors file (truncated or empty?)")
+    header = int.from_bytes(head, "little")
+    if 8 + header > size:
+        raise ValueError(
+            f"{path} is truncated or not safetensors: its first 8 bytes announce a "
+            f"{header:,}-byte header but the file has {size:,} bytes"
+        )
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[GPTConfig, dict[str, np.ndarray], dict]:
+    """Read a file written by :func:`save_checkpoint`: ``(config, params, metadata)``.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: not a safetensors file (a pickle, truncated, corrupted), not a bigmodel
+            GPT checkpoint, or tensors whose SHA-256 differs from the one stored at save
+            time; the message names the file.
+    """
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    path = Path(path)
+    _check_safetensors_file(path)
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            meta = f.metadata() or {}
+        params = load_file(str(path))
+    except Exception as err:  # safetensors' own errors do not name the file
+        raise ValueError(
+            f"{path} is not a readable safetensors file (truncated or corrupted?): {err}"
+        ) from err
+    if meta.get("format") != CHECKPOINT_FORMAT or "config" not in meta:
+        raise ValueError(f"{path} is not a bigmodel GPT checkpoint (metadata: {sorted(meta)})")
+    if "sha256" not in meta:
+        raise ValueError(f"{path} has no tensor checksum in its metadata; save it again with save_checkpoint")
+    digest = tensors_sha256(params)
+    if digest != meta["sha256"]:
+        raise ValueError(
+            f"{path}: the tensors' SHA-256 is {digest[:12]}..., the checkpoint recorded "
+            f"{meta['sha256'][:12]}...: the file is corrupted. Restore or re-download it."
+        )
+    config = GPTConfig.from_dict(json.loads(meta["config"]))
+    check_params(params, config)
+    return config, params, meta
+
+
+# ---------------------------------------------------------------- FLOPs
+
+
+def flops_per_token(config: GPTConfig) -> float:
+    """Training FLOPs per token, forward and backward: ``6·N + 12·L·H·Q·T``.
+
+    ``N`` counts the parameters that take part in matrix products (all but the position
+    embeddings; the tied output layer counts once), ``6·N`` is 2 FLOPs per multiply-add
+    times 3 for forward plus backward, and ``12·L·H·Q·T`` is the attention scores and
+    weighted sum over a full context of ``T`` tokens (Chowdhery et al., 2022, appendix B).
+    """
+    n = param_count(config, include_position=False)
+    return 6 * n + 12 * config.n_layer * config.n_head * config.head_size * config.block_size
+
+
+def training_flops(n_params: float, n_tokens: float) -> float:
+    """The ``6·N·D`` estimate of training compute in FLOPs (Kaplan et al., 2020)."""
+    return 6.0 * n_params * n_tokens
+
+
+def gpt3_params() -> int:
+    """Parameters of GPT-3 175B computed from its published shape (174.6 billion)."""
+    return param_count(GPT3_175B)
+
+
+def gpt3_training_flops() -> float:
+    """``6·N·D`` for GPT-3 175B on its 300 B tokens: about 3.14e23 FLOPs."""
+    return training_flops(gpt3_params(), GPT3_TRAINING_TOKENS)
+
+
+def mfu(tokens_per_second: float, config: GPTConfig, peak: float | None) -> float | None:
+    """Model FLOPs utilisation: achieved ``tokens/s · flops_per_token`` over ``peak`` FLOP/s.
+
+    ``None`` when the peak is unknown (CPUs): there is then no honest denominator.
+    """
+    if peak is None:
+        return None
+    return tokens_per_second * flops_per_token(config) / peak
+
+
+# ---------------------------------------------------------------- sampling
+
+
+def check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
+    """Raise ``ValueError`` for ``temperature <= 0``, ``top_k < 1`` or ``top_p`` outside (0, 1]."""
+    if not (isinstance(temperature, (int, float)) and temperature > 0 and math.isfinite(temperature)):
+        raise ValueError(
+            f"temperature must be a finite number > 0, got {temperature!r}; "
+            "for greedy decoding use top_k=1"
+        )
+    if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k < 1):
+        raise ValueError(f"top_k must be an int >= 1 or None, got {top_k!r}")
+    if top_p is not None and not (0.0 < top_p <= 1.0):
+        raise ValueError(f"top_p must be in (0, 1] or None, got {top_p!r}")
+
+
+def sample_next(
+    logits: np.ndarray,
+    rng: np.random.Generator,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+) -> np.ndarray:
+    """Draw one token id per row from ``logits (B, V)``; returns ``(B,)`` int64.
+
+    ``logits`` are divided by ``temperature``; ``top_k`` keeps the ``k`` largest, ``top_p``
+    the smallest set of most likely tokens whose probability reaches ``p`` (nucleus
+    sampling). ``top_k=1`` is greedy decoding and uses no randomness. Both frameworks call
+    this on NumPy logits, so the same logits and seed give the same text in both.
+    """
+    check_sampling(temperature, top_k, top_p)
+    z = np.asarray(logits, np.float64)
+    if z.ndim != 2:
+        raise ValueError(f"logits must be (B, V), got shape {z.shape}")
+    if top_k == 1:
+        return z.argmax(axis=1).astype(np.int64)
+    z = z / temperature
+    if top_k is not None and top_k < z.shape[1]:
+        kth = np.sort(z, axis=1)[:, -top_k][:, None]
+        z = np.where(z < kth, -np.inf, z)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    if top_p is not None and top_p < 1.0:
+        order = np.argsort(-p, axis=1, kind="stable")
+        sorted_p = np.take_along_axis(p, order, axis=1)
+        # keep a token if the mass before it is below top_p (the first is always kept)
+        keep_sorted = (np.cumsum(sorted_p, axis=1) - sorted_p) < top_p
+        keep = np.zeros_like(keep_sorted)
+        np.put_along_axis(keep, order, keep_sorted, axis=1)
+        p = np.where(keep, p, 0.0)
+        p /= p.sum(axis=1, keepdims=True)
+    u = rng.random((p.shape[0], 1))
+    ids = (np.cumsum(p, axis=1) < u).sum(axis=1)
+    return np.minimum(ids, p.shape[1] - 1).astype(np.int64)
+
+
+# ---------------------------------------------------------------- training pieces
+
+
+def check_tokens(
+    tokens: np.ndarray, block_size: int, vocab_size: int, split: str = "tokens"
+) -> np.ndarray:
+    """``tokens`` as a 1-D integer array long enough for one window, or a clear error.
+
+    Args:
+        split: which data the tokens are (``"train"``, ``"val"``), named in the message.
+    """
+    arr = np.asarray(tokens)
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{split} tokens have shape {arr.shape}; expected one 1-D sequence of token ids "
+            "(the batches are cut from it). Join the rows first, e.g. tokens.reshape(-1)."
+        )
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{split} tokens have dtype {arr.dtype}; expected integer token ids")
+    if len(arr) < block_size + 1:
+        raise ValueError(
+            f"the {split} split has {len(arr)} tokens; a window needs block_size + 1 = "
+            f"{block_size + 1}. Give it more text, or use a smaller block_size."
+        )
+    if arr.min() < 0 or arr.max() >= vocab_size:
+        raise ValueError(
+            f"{split} tokens range from {arr.min()} to {arr.max()}; the model's vocabulary "
+            f"has {vocab_size} ids, 0 to {vocab_size - 1}"
+        )
+    return arr
+
+
+def get_batch(
+    tokens: np.ndarray, batch_size: int, block_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``batch_size`` random windows of ``tokens``: inputs ``x (B, T)`` and targets ``y (B, T)``.
+
+    ``y`` is ``x`` shifted by one token: ``y[b, t] = tokens[start_b + t + 1]``. Both
+    frameworks draw from the same seeded generator, so they see the same batches.
+    """
+    tokens = np.asarray(tokens)
+    if len(tokens) < block_size + 1:
+        raise ValueError(f"need at least block_size + 1 = {block_size + 1} tokens, got {len(tokens)}")
+    starts = rng.integers(0, len(tokens) - block_size, size=batch_size)
+    idx = starts[:, None] + np.arange(block_size)[None, :]  # (B, T)
+    return tokens[idx].astype(np.int64), tokens[idx + 1].astype(np.int64)
+
+
+def lr_at(step: int, max_lr: float, warmup_steps: int, max_steps: int, min_lr: float = 0.0) -> float:
+    """Learning rate at ``step`` (0-based): linear warm-up to ``max_lr`` over ``warmup_steps``,
+    then cosine decay to ``min_lr`` at ``max_steps``, constant after."""
+    if step < warmup_steps:
+        return max_lr * (step + 1) / warmup_steps
+    if step >= max_steps:
+        return min_lr
+    progress = (step - warmup_steps) / max(1, max_steps - warmup_steps)
+    return min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (max_lr - min_lr)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: shared by :func:`bigmodel.torch.gpt_train.train` and the TF twin.
+
+    Attributes:
+        max_steps: optimizer steps. batch_size: sequences per step (each ``block_size`` long).
+        lr, min_lr, warmup_steps: the schedule of :func:`lr_at`.
+        weight_decay: AdamW decay on parameters with 2 or more dimensions only (matrices
+            and embeddings, as nanoGPT); biases and LayerNorm gains are not decayed.
+        betas: AdamW's (β1, β2); (0.9, 0.95) as GPT-3. grad_clip: global norm (0 = off).
+        eval_interval: estimate train and val loss every this many steps (and at the end)
+            on ``eval_iters`` batches each. seed: for the batch order and the eval batches.
+    """
+
+    max_steps: int = 200
+    batch_size: int = 32
+    lr: float = 3e-3
+    min_lr: float = 3e-4
+    warmup_steps: int = 20
+    weight_decay: float = 0.1
+    betas: tuple[float, float] = (0.9, 0.95)
+    grad_clip: float = 1.0
+    eval_interval: int = 50
+    eval_iters: int = 10
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("max_steps", "batch_size", "eval_interval", "eval_iters"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)!r}")
+        if self.lr <= 0 or self.min_lr < 0 or self.warmup_steps < 0:
+            raise ValueError("TrainConfig needs lr > 0, min_lr >= 0 and warmup_steps >= 0")
+
+    def lr_at(self, step: int) -> float:
+        return lr_at(step, self.lr, self.warmup_steps, self.max_steps, self.min_lr)
+
+
+@dataclass
+class TrainHistory:
+    """What a GPT ``train`` returns: one entry per evaluation.
+
+    Attributes:
+        step: optimizer steps done at each evaluation.
+        loss, val_loss: mean cross-entropy (nats per token) on ``eval_iters`` batches.
+        seconds: training wall time (s) up to each evaluation, evaluation excluded.
+        first_step_seconds: wall time of the first step, which holds compilation.
+        tokens: training tokens processed.
+    """
+
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    first_step_seconds: float = 0.0
+    tokens: int = 0
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Training throughput after the first (compiling) step, tokens/s."""
+        steady = self.seconds[-1] - self.first_step_seconds if self.seconds else 0.0
+        n_steps = self.step[-1] if self.step else 0
+        if steady <= 0 or n_steps <= 1:
+            return float("nan")
+        return self.tokens * (n_steps - 1) / n_steps / steady
+
+
+def eval_batches(
+    train: np.ndarray, val: np.ndarray, batch_size: int, block_size: int, n: int, seed: int
+) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """Fixed evaluation batches (the same at every evaluation and in both frameworks)."""
+    rng = np.random.default_rng(seed + 1_000_003)
+    return {
+        split: [get_batch(data, batch_size, block_size, rng) for _ in range(n)]
+        for split, data in (("train", train), ("val", val))
+    }
+
+
+def bigram_loss(train: np.ndarray, val: np.ndarray, vocab_size: int, alpha: float = 1.0) -> float:
+    """Cross-entropy (nats/token) on ``val`` of a count-based bigram model fitted on ``train``.
+
+    ``P(b | a) = (count(a, b) + alpha) / (count(a) + alpha·V)`` (add-alpha smoothing).
+    """
+    counts = np.zeros((vocab_size, vocab_size), np.float64)
+    np.add.at(counts, (train[:-1], train[1:]), 1.0)
+    probs = (counts + alpha) / (counts.sum(axis=1, keepdims=True) + alpha * vocab_size)
+    return float(-np.mean(np.log(probs[val[:-1], val[1:]])))

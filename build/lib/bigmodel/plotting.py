@@ -1,0 +1,259 @@
+"""The book's plots: activation functions, a computation graph, loss curves, MNIST figures.
+
+Every function builds and returns a :class:`matplotlib.figure.Figure` without touching
+``pyplot``'s global state, so a notebook cell that ends with the figure shows it exactly
+once and tests can count its axes and images (Agg backend, no display needed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .fcnn import activate, activate_grad
+
+__all__ = [
+    "confusion_matrix",
+    "plot_activations",
+    "plot_computation_graph",
+    "plot_confusion_matrix",
+    "plot_image_grid",
+    "plot_loss_curves",
+    "plot_misclassified",
+    "plot_weight_images",
+]
+
+
+def plot_activations(
+    names: Sequence[str] = ("relu", "sigmoid", "tanh"),
+    z_range: tuple[float, float] = (-4.0, 4.0),
+    num: int = 401,
+) -> Figure:
+    """Two panels: σ(z) on the left and σ'(z) on the right, for each activation in ``names``.
+
+    Values come from :func:`bigmodel.fcnn.activate` and :func:`bigmodel.fcnn.activate_grad`,
+    the functions the NumPy reference network uses, so the plot shows what the code computes.
+
+    Args:
+        names: activation names from ``bigmodel.fcnn.ACTIVATIONS``.
+        z_range: the interval of pre-activations ``z`` drawn.
+        num: number of sample points.
+
+    Returns:
+        A figure with 2 axes.
+    """
+    z = np.linspace(z_range[0], z_range[1], num)
+    fig = Figure(figsize=(9, 3.4), layout="constrained")
+    ax_f, ax_d = fig.subplots(1, 2)
+    for name in names:
+        ax_f.plot(z, activate(name, z), label=name)
+        ax_d.plot(z, activate_grad(name, z), label=name)
+    ax_f.set(title=r"activation $\sigma(z)$", xlabel="$z$")
+    ax_d.set(title=r"derivative $\sigma'(z)$", xlabel="$z$")
+    for ax in (ax_f, ax_d):
+        ax.axhline(0, color="0.7", lw=0.8)
+        ax.axvline(0, color="0.7", lw=0.8)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return fig
+
+
+def plot_computation_graph() -> Figure:
+    """The two-layer network as a computation graph: forward arrows above, gradients below.
+
+    Nodes are the quantities of the source's equations (``X, Z1, A1, Z2, A2, L``) with the
+    parameters feeding in from above; dashed red arrows run backwards, labelled with the
+    gradient each step of back-propagation produces.
+
+    Returns:
+        A figure with 1 axes (axis lines hidden).
+    """
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    ax = fig.subplots()
+    ax.set_xlim(-0.6, 12.6)
+    ax.set_ylim(-2.2, 2.4)
+    ax.axis("off")
+    chain = [
+        ("X", r"$X$" "\n" r"$(n,d)$"),
+        ("Z1", r"$Z_1$" "\n" r"$(n,h)$"),
+        ("A1", r"$A_1$" "\n" r"$(n,h)$"),
+        ("Z2", r"$Z_2$" "\n" r"$(n,k)$"),
+        ("A2", r"$A_2$" "\n" r"$(n,k)$"),
+        ("L", r"$L$" "\n" "scalar"),
+    ]
+    xs = {key: 2.4 * i for i, (key, _) in enumerate(chain)}
+    box = {"boxstyle": "round,pad=0.35", "fc": "#e8f0fe", "ec": "#3367d6"}
+    pbox = {"boxstyle": "round,pad=0.3", "fc": "#fef7e0", "ec": "#e37400"}
+    for key, label in chain:
+        ax.text(xs[key], 0, label, ha="center", va="center", fontsize=12, bbox=box)
+    ops = {"Z1": r"$XW_1+b_1$", "A1": r"$\sigma$", "Z2": r"$A_1W_2+b_2$", "A2": r"$g$",
+           "L": "loss"}
+    keys = [k for k, _ in chain]
+    for a, b in zip(keys, keys[1:], strict=False):
+        ax.annotate("", xy=(xs[b] - 0.55, 0.15), xytext=(xs[a] + 0.55, 0.15),
+                    arrowprops={"arrowstyle": "->", "lw": 1.5})
+        ax.text((xs[a] + xs[b]) / 2, 0.45, ops[b], ha="center", fontsize=10)
+    grads = {"A2": r"$dA_2$", "Z2": r"$dZ_2$", "A1": r"$dA_1$", "Z1": r"$dZ_1$"}
+    for a, b in zip(keys[1:], keys[2:], strict=False):
+        if a in grads:
+            ax.annotate("", xy=(xs[a] + 0.55, -0.35), xytext=(xs[b] - 0.55, -0.35),
+                        arrowprops={"arrowstyle": "->", "lw": 1.2, "color": "#c5221f",
+                                    "ls": "--"})
+            ax.text((xs[a] + xs[b]) / 2, -0.85, grads[a], ha="center", color="#c5221f",
+                    fontsize=11)
+    for key, names in (("Z1", (r"$W_1$", r"$b_1$")), ("Z2", (r"$W_2$", r"$b_2$"))):
+        ax.text(xs[key] - 1.2, 1.75, "   ".join(names), ha="center", fontsize=11, bbox=pbox)
+        ax.annotate("", xy=(xs[key] - 0.35, 0.6), xytext=(xs[key] - 1.2, 1.45),
+                    arrowprops={"arrowstyle": "->", "lw": 1.2, "color": "#e37400"})
+        grad = r"$dW_1,\ db_1$" if key == "Z1" else r"$dW_2,\ db_2$"
+        ax.text(xs[key] - 1.2, -1.6, grad, ha="center", color="#c5221f", fontsize=11)
+    ax.text(xs["L"], -1.6, r"$T$ (targets)", ha="center", fontsize=10)
+    return fig
+
+
+def plot_loss_curves(
+    curves: Mapping[str, Sequence[float]],
+    *,
+    logy: bool = False,
+    xlabel: str = "epoch",
+    ylabel: str = "training loss",
+    title: str | None = None,
+) -> Figure:
+    """One line per entry of ``curves`` (label -> values for epochs 1, 2, ...), on one axes.
+
+    Args:
+        curves: e.g. ``{"TensorFlow": hist_tf.loss, "PyTorch": hist_torch.loss}``.
+        logy: logarithmic y axis (for losses spanning several orders of magnitude).
+
+    Returns:
+        A figure with 1 axes.
+    """
+    fig = Figure(figsize=(6.4, 3.8), layout="constrained")
+    ax = fig.subplots()
+    styles = ["o-", "s--", "^:", "d-."]
+    for i, (label, values) in enumerate(curves.items()):
+        values = np.asarray(values, dtype=float)
+        ax.plot(np.arange(1, len(values) + 1), values, styles[i % len(styles)], label=label,
+                alpha=0.85)
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, k: int = 10) -> np.ndarray:
+    """Counts ``C[i, j]`` of samples with true class ``i`` predicted as ``j``; ``(k, k)`` int64.
+
+    Args:
+        y_true, y_pred: ``(n,)`` integer labels in ``[0, k)``.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ValueError(f"need two (n,) label arrays, got {y_true.shape} and {y_pred.shape}")
+    return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k).astype(np.int64)
+
+
+def plot_confusion_matrix(cm: np.ndarray, title: str | None = None) -> Figure:
+    """The confusion matrix ``cm (k, k)`` as an image with the count written in every cell.
+
+    The colour scale is logarithmic so that the few errors stay visible next to the
+    thousands of correct answers on the diagonal.
+
+    Returns:
+        A figure with 1 axes holding 1 image.
+    """
+    from matplotlib.colors import LogNorm
+
+    cm = np.asarray(cm)
+    k = cm.shape[0]
+    fig = Figure(figsize=(5.6, 5.0), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(np.maximum(cm, 0.5), cmap="Blues", norm=LogNorm(vmin=0.5, vmax=max(cm.max(), 1)))
+    for i in range(k):
+        for j in range(k):
+            if cm[i, j]:
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if cm[i, j] > cm.max() / 4 else "black")
+    ax.set(xticks=range(k), yticks=range(k), xlabel="predicted", ylabel="true")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_image_grid(
+    images: np.ndarray,
+    titles: Sequence[str] | None = None,
+    ncols: int = 8,
+    cmap: str = "gray_r",
+    symmetric: bool = False,
+    image_shape: tuple[int, int] = (28, 28),
+) -> Figure:
+    """A grid of small images, one axes per image (axis lines hidden).
+
+    Args:
+        images: ``(m, H, W)`` or ``(m, H*W)`` (reshaped to ``image_shape``).
+        titles: one short title per image, or ``None``.
+        symmetric: colour limits ``±max|image|`` per image (for signed weights).
+
+    Returns:
+        A figure with ``ceil(m / ncols) * ncols`` axes and ``m`` images.
+    """
+    images = np.asarray(images)
+    if images.ndim == 2:
+        images = images.reshape(len(images), *image_shape)
+    m = len(images)
+    ncols = max(1, min(ncols, m))
+    nrows = max(1, -(-m // ncols))
+    fig = Figure(figsize=(1.2 * ncols, 1.35 * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for i, ax in enumerate(axes):
+        ax.axis("off")
+        if i >= m:
+            continue
+        kw = {}
+        if symmetric:
+            lim = float(np.abs(images[i]).max()) or 1.0
+            kw = {"vmin": -lim, "vmax": lim}
+        ax.imshow(images[i], cmap=cmap, **kw)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=12)  # the figure is shrunk to the page width
+    return fig
+
+
+def plot_misclassified(
+    x: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, n: int = 24, ncols: int = 8
+) -> Figure:
+    """The first ``n`` images whose prediction is wrong, titled ``"true→predicted"``.
+
+    Args:
+        x: ``(N, 784)`` or ``(N, 28, 28)`` images; y_true, y_pred: ``(N,)`` labels.
+
+    Returns:
+        See :func:`plot_image_grid`; ``min(n, number of errors)`` images.
+    """
+    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:n]
+    titles = [f"{y_true[i]}→{y_pred[i]}" for i in wrong]
+    return plot_image_grid(np.asarray(x)[wrong], titles=titles, ncols=ncols)
+
+
+def plot_weight_images(
+    W1: np.ndarray, n: int = 16, ncols: int = 8, image_shape: tuple[int, int] = (28, 28)
+) -> Figure:
+    """The incoming weights of the first ``n`` hidden units, each as a ``28x28`` image.
+
+    Column ``j`` of ``W1 (d, h)`` holds the weights from every pixel to hidden unit ``j``;
+    red is positive, blue negative, white zero (per-image symmetric colour limits).
+
+    Returns:
+        See :func:`plot_image_grid`; ``n`` images.
+    """
+    W1 = np.asarray(W1)
+    cols = W1[:, :n].T.reshape(-1, *image_shape)
+    return plot_image_grid(cols, titles=[f"unit {j}" for j in range(len(cols))], ncols=ncols,
+                           cmap="RdBu_r", symmetric=True)

@@ -1,0 +1,192 @@
+"""The source's fully connected network in TensorFlow, with a ``fit``-style training loop.
+
+Written like the source's code (``tf.Variable`` weights, ``tf.matmul``, ``GradientTape``)
+but with mini-batches; mirrors :mod:`bigmodel.torch.fcnn` name for name.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from ..fcnn import ACTIVATIONS, LOSSES, PARAM_NAMES, FCNNConfig, check_params
+from ..inputs import float_dtype_hint
+from ..progress import progress
+from ..training import History, batch_indices, check_fit_settings, check_x, check_xy
+
+_ACT = {"relu": tf.nn.relu, "sigmoid": tf.sigmoid, "tanh": tf.tanh, "identity": lambda z: z}
+assert set(_ACT) == set(ACTIVATIONS)
+
+
+def _as_input(x: tf.Tensor | np.ndarray, n_in: int) -> tf.Tensor:
+    """``x`` as a float32 ``(n, n_in)`` tensor, or a clear error."""
+    if not tf.is_tensor(x):
+        return tf.constant(check_x(x, n_in, allow_empty=True), tf.float32)
+    if x.shape.rank != 2 or x.shape[1] != n_in:
+        raise ValueError(
+            f"x has shape {tuple(x.shape)}; the network needs (n, {n_in}). "
+            "Flatten images first, e.g. tf.reshape(x, (len(x), -1))."
+        )
+    if not x.dtype.is_floating:
+        high = x.numpy().max() if tf.executing_eagerly() and x.shape[0] else None
+        raise ValueError(float_dtype_hint("x", x.dtype.name, high))
+    return x if x.dtype == tf.float32 else tf.cast(x, tf.float32)
+
+
+class FCNN(tf.Module):
+    """``A2 = g(σ(X W1 + b1) W2 + b2)``; see :class:`bigmodel.fcnn.FCNNConfig`.
+
+    Input ``(n, n_in)`` float32, output ``(n, n_out)``.
+    """
+
+    def __init__(self, config: FCNNConfig, params: dict[str, np.ndarray] | None = None):
+        super().__init__(name="fcnn")
+        self.config = config
+        if params is None:
+            from ..fcnn import init_params
+
+            # NumPy's global generator, as in bigmodel.torch.fcnn: after seed_everything(s)
+            # the two frameworks start from the same weights.
+            params = init_params(config, rng=np.random.default_rng(np.random.randint(2**31)))
+        check_params(params, config)
+        for name in PARAM_NAMES:
+            setattr(self, name, tf.Variable(np.asarray(params[name], np.float32), name=name))
+
+    @property
+    def params(self) -> list[tf.Variable]:
+        return [getattr(self, n) for n in PARAM_NAMES]
+
+    def __call__(self, x: tf.Tensor | np.ndarray) -> tf.Tensor:
+        """``x``: a tensor or array-like ``(n, n_in)`` of floats (float64 and float16 are
+        converted to float32; integer pixels are refused: scale them first)."""
+        x = _as_input(x, self.config.n_in)
+        z1 = tf.matmul(x, self.W1) + self.b1  # (n, h)
+        a1 = _ACT[self.config.activation](z1)  # (n, h)
+        z2 = tf.matmul(a1, self.W2) + self.b2  # (n, k)
+        return _ACT[self.config.output_activation](z2)  # (n, k)
+
+    def load_numpy(self, params: dict[str, np.ndarray]) -> None:
+        """Copy NumPy arrays (``{"W1", "b1", "W2", "b2"}``) into the variables."""
+        check_params(params, self.config)
+        for name in PARAM_NAMES:
+            getattr(self, name).assign(np.asarray(params[name], np.float32))
+
+    def to_numpy(self) -> dict[str, np.ndarray]:
+        """The parameters as float32 NumPy arrays."""
+        return {n: getattr(self, n).numpy().copy() for n in PARAM_NAMES}
+
+    def param_count(self) -> int:
+        return int(sum(np.prod(v.shape) for v in self.params))
+
+
+def loss_fn(output: tf.Tensor, y: tf.Tensor, loss: str) -> tf.Tensor:
+    """Mean loss of ``output (n, k)`` against integer labels ``y (n,)``.
+
+    See :func:`bigmodel.fcnn.loss_value` for the definitions.
+    """
+    if loss == "mse":
+        return tf.reduce_mean(tf.square(output - tf.one_hot(y, output.shape[1], dtype=output.dtype)))
+    if loss == "cross_entropy":
+        return tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=output)
+        )
+    raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+
+
+def make_optimizer(model: FCNN, name: str, lr: float) -> tf.keras.optimizers.Optimizer:
+    """``"sgd"`` (plain, no momentum) or ``"adam"`` (Keras defaults but ``lr``).
+
+    Keras' Adam uses epsilon 1e-7 where PyTorch uses 1e-8; we set 1e-8 so both loops
+    take the same steps.
+    """
+    if name == "sgd":
+        return tf.keras.optimizers.SGD(learning_rate=lr)
+    if name == "adam":
+        return tf.keras.optimizers.Adam(learning_rate=lr, epsilon=1e-8)
+    raise ValueError(f"unknown optimizer {name!r}; choose sgd or adam")
+
+
+def evaluate(
+    model: FCNN, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
+) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` on ``x (n, n_in)``, ``y (n,)``."""
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+    x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
+    total, correct = 0.0, 0
+    for i in range(0, len(x), batch_size):
+        xb = tf.constant(x[i : i + batch_size], tf.float32)
+        yb = tf.constant(y[i : i + batch_size], tf.int64)
+        out = model(xb)
+        total += float(loss_fn(out, yb, loss)) * len(xb)
+        correct += int(tf.reduce_sum(tf.cast(tf.argmax(out, 1) == yb, tf.int32)))
+    return total / len(x), correct / len(x)
+
+
+def predict(model: FCNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Network outputs ``(n, n_out)`` as a NumPy array."""
+    x = check_x(x, model.config.n_in, allow_empty=True)
+    outs = [
+        model(tf.constant(x[i : i + batch_size], tf.float32)).numpy()
+        for i in range(0, len(x), batch_size)
+    ]
+    return np.concatenate(outs) if outs else np.zeros((0, model.config.n_out), np.float32)
+
+
+def fit(
+    model: FCNN,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int = 1,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    loss: str = "cross_entropy",
+    optimizer: str = "adam",
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    seed: int = 0,
+    show_progress: bool = True,
+    jit_compile: bool = False,
+) -> History:
+    """Train ``model`` in place with mini-batches; return the per-epoch :class:`~bigmodel.training.History`.
+
+    Same arguments as :func:`bigmodel.torch.fcnn.fit`, plus ``jit_compile`` (XLA; worth it
+    on a GPU, mostly compile time on a CPU).
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+    check_fit_settings(epochs, batch_size, lr)
+    x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
+    if validation is not None:
+        validation = check_xy(*validation, model.config.n_in, model.config.n_out)
+    opt = make_optimizer(model, optimizer, lr)
+    variables = model.params
+    xt = tf.constant(x, tf.float32)
+    yt = tf.constant(y, tf.int64)
+
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    def step(idx: tf.Tensor) -> tf.Tensor:
+        xb, yb = tf.gather(xt, idx), tf.gather(yt, idx)
+        with tf.GradientTape() as tape:
+            lossv = loss_fn(model(xb), yb, loss)
+        grads = tape.gradient(lossv, variables)
+        opt.apply_gradients(zip(grads, variables, strict=True))
+        return lossv
+
+    rng = np.random.default_rng(seed)
+    hist = History()
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        total = tf.zeros((), tf.float32)
+        batches = batch_indices(len(x), batch_size, rng)
+        for idx in progress(batches, show_progress, desc=f"epoch {epoch + 1}/{epochs}"):
+            total += step(tf.constant(idx, tf.int64)) * len(idx)
+        hist.loss.append(float(total) / len(x))
+        hist.seconds.append(time.perf_counter() - t0)
+        if validation is not None:
+            vl, va = evaluate(model, *validation, loss=loss)
+            hist.val_loss.append(vl)
+            hist.val_accuracy.append(va)
+    return hist

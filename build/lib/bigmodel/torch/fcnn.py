@@ -1,0 +1,204 @@
+"""The source's fully connected network in PyTorch, with a ``fit``-style training loop.
+
+Weights are kept input x output (``W1`` is ``(d, h)``) as in the source and in
+:mod:`bigmodel.fcnn`, rather than ``nn.Linear``'s ``(out, in)``, so the same NumPy
+arrays load into NumPy, PyTorch and TensorFlow without transposes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..fcnn import ACTIVATIONS, LOSSES, PARAM_NAMES, FCNNConfig, check_params
+from ..inputs import float_dtype_hint
+from ..progress import progress
+from ..training import History, batch_indices, check_fit_settings, check_x, check_xy
+
+_ACT = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": lambda z: z}
+
+
+class FCNN(nn.Module):
+    """``A2 = g(σ(X W1 + b1) W2 + b2)``; see :class:`bigmodel.fcnn.FCNNConfig`.
+
+    Input ``(n, n_in)`` float32, output ``(n, n_out)``.
+    """
+
+    def __init__(self, config: FCNNConfig, params: dict[str, np.ndarray] | None = None):
+        super().__init__()
+        self.config = config
+        for name, shape in config.shapes.items():
+            self.register_parameter(name, nn.Parameter(torch.zeros(shape)))
+        if params is None:
+            from ..fcnn import init_params
+
+            # NumPy's global generator, as in bigmodel.tf.fcnn: after seed_everything(s) the
+            # two frameworks start from the same weights.
+            params = init_params(config, rng=np.random.default_rng(np.random.randint(2**31)))
+        self.load_numpy(params)
+
+    def forward(self, x: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """``x``: a tensor or array-like ``(n, n_in)`` of floats (float64 and float16 are
+        converted to the weights' dtype; integer pixels are refused: scale them first)."""
+        x = _as_input(x, self.config.n_in, self.W1)
+        z1 = x @ self.W1 + self.b1  # (n, h)
+        a1 = _ACT[self.config.activation](z1)  # (n, h)
+        z2 = a1 @ self.W2 + self.b2  # (n, k)
+        return _ACT[self.config.output_activation](z2)  # (n, k)
+
+    def load_numpy(self, params: dict[str, np.ndarray]) -> None:
+        """Copy NumPy arrays (``{"W1", "b1", "W2", "b2"}``) into the parameters."""
+        check_params(params, self.config)
+        with torch.no_grad():
+            for name in PARAM_NAMES:
+                p = getattr(self, name)
+                p.copy_(torch.as_tensor(np.asarray(params[name], np.float32), device=p.device))
+
+    def to_numpy(self) -> dict[str, np.ndarray]:
+        """The parameters as float32 NumPy arrays."""
+        return {n: getattr(self, n).detach().cpu().numpy().copy() for n in PARAM_NAMES}
+
+    def param_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+assert set(_ACT) == set(ACTIVATIONS)
+
+
+def _as_input(x: torch.Tensor | np.ndarray, n_in: int, like: torch.Tensor) -> torch.Tensor:
+    """``x`` as a ``(n, n_in)`` tensor with ``like``'s dtype and device, or a clear error."""
+    if not isinstance(x, torch.Tensor):
+        return torch.as_tensor(check_x(x, n_in, allow_empty=True), dtype=like.dtype, device=like.device)
+    if x.ndim != 2 or x.shape[1] != n_in:
+        raise ValueError(
+            f"x has shape {tuple(x.shape)}; the network needs (n, {n_in}). "
+            "Flatten images first, e.g. x.reshape(len(x), -1)."
+        )
+    if not x.is_floating_point():
+        high = x.max().item() if x.numel() else None
+        raise ValueError(float_dtype_hint("x", x.dtype, high))
+    if x.device != like.device:
+        raise ValueError(
+            f"x is on {x.device} but the model is on {like.device}; use x.to({str(like.device)!r})"
+        )
+    return x if x.dtype == like.dtype else x.to(like.dtype)
+
+
+def loss_fn(output: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
+    """Mean loss of ``output (n, k)`` against integer labels ``y (n,)``.
+
+    See :func:`bigmodel.fcnn.loss_value` for the definitions.
+    """
+    if loss == "mse":
+        return F.mse_loss(output, F.one_hot(y, output.shape[1]).to(output.dtype))
+    if loss == "cross_entropy":
+        return F.cross_entropy(output, y)
+    raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+
+
+def make_optimizer(model: nn.Module, name: str, lr: float) -> torch.optim.Optimizer:
+    """``"sgd"`` (plain, no momentum) or ``"adam"`` (PyTorch defaults but ``lr``)."""
+    if name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=lr)
+    if name == "adam":
+        return torch.optim.Adam(model.parameters(), lr=lr)
+    raise ValueError(f"unknown optimizer {name!r}; choose sgd or adam")
+
+
+def _tensor(a: np.ndarray, device: torch.device, dtype=None) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(a), dtype=dtype, device=device)
+
+
+@torch.no_grad()
+def evaluate(
+    model: FCNN, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
+) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` on ``x (n, n_in)``, ``y (n,)``."""
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+    x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
+    device = model.W1.device
+    total, correct = 0.0, 0
+    for i in range(0, len(x), batch_size):
+        xb = _tensor(x[i : i + batch_size], device, torch.float32)
+        yb = _tensor(y[i : i + batch_size], device, torch.long)
+        out = model(xb)
+        total += float(loss_fn(out, yb, loss)) * len(xb)
+        correct += int((out.argmax(1) == yb).sum())
+    return total / len(x), correct / len(x)
+
+
+@torch.no_grad()
+def predict(model: FCNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Network outputs ``(n, n_out)`` as a NumPy array."""
+    x = check_x(x, model.config.n_in, allow_empty=True)
+    device = model.W1.device
+    outs = [
+        model(_tensor(x[i : i + batch_size], device, torch.float32)).cpu().numpy()
+        for i in range(0, len(x), batch_size)
+    ]
+    return np.concatenate(outs) if outs else np.zeros((0, model.config.n_out), np.float32)
+
+
+def fit(
+    model: FCNN,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int = 1,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    loss: str = "cross_entropy",
+    optimizer: str = "adam",
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    seed: int = 0,
+    show_progress: bool = True,
+) -> History:
+    """Train ``model`` in place with mini-batches; return the per-epoch :class:`~bigmodel.training.History`.
+
+    Args:
+        x: ``(n, n_in)`` float32 inputs; y: ``(n,)`` integer labels.
+        epochs, batch_size, lr: the usual; ``batch_size=1`` is the per-sample loop.
+        loss: ``"mse"`` on one-hot targets (the source) or ``"cross_entropy"``.
+        optimizer: ``"adam"`` or ``"sgd"``.
+        validation: ``(x_val, y_val)`` evaluated after every epoch.
+        seed: seeds the shuffling, which :func:`bigmodel.training.batch_indices` shares
+            with the TensorFlow loop.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+    check_fit_settings(epochs, batch_size, lr)
+    x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
+    if validation is not None:
+        validation = check_xy(*validation, model.config.n_in, model.config.n_out)
+    device = model.W1.device
+    opt = make_optimizer(model, optimizer, lr)
+    xt = _tensor(x, device, torch.float32)  # the whole set on the device: MNIST is 188 MB
+    yt = _tensor(y, device, torch.long)
+    rng = np.random.default_rng(seed)
+    hist = History()
+    for epoch in range(epochs):
+        model.train()
+        t0 = time.perf_counter()
+        total = torch.zeros((), device=device)
+        batches = batch_indices(len(x), batch_size, rng)
+        for idx in progress(batches, show_progress, desc=f"epoch {epoch + 1}/{epochs}"):
+            it = torch.as_tensor(idx, device=device)
+            out = model(xt[it])
+            lossv = loss_fn(out, yt[it], loss)
+            opt.zero_grad(set_to_none=True)
+            lossv.backward()
+            opt.step()
+            total += lossv.detach() * len(idx)  # stays on the device: no sync per step
+        hist.loss.append(float(total) / len(x))
+        hist.seconds.append(time.perf_counter() - t0)
+        if validation is not None:
+            model.eval()
+            vl, va = evaluate(model, *validation, loss=loss)
+            hist.val_loss.append(vl)
+            hist.val_accuracy.append(va)
+    return hist

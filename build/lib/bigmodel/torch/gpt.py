@@ -1,0 +1,309 @@
+"""A decoder-only Transformer (GPT) in PyTorch, in one readable file.
+
+Shapes: ``B`` batch, ``T`` sequence length, ``C`` width ``n_embd``, ``H`` heads, ``Q = C/H``
+head size, ``V`` vocabulary. Every matrix is stored input x output (``x @ W``) under the
+names of :func:`bigmodel.gpt.param_shapes`, so the same NumPy arrays and safetensors files
+load into this model and into :class:`bigmodel.tf.gpt.GPT`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..gpt import (
+    GPTConfig,
+    check_params,
+    check_sampling,
+    init_params,
+    load_checkpoint,
+    param_shapes,
+    sample_next,
+    save_checkpoint,
+)
+
+__all__ = ["GPT", "KVCache", "causal_mask"]
+
+
+class _Linear(nn.Module):
+    """``x @ weight + bias`` with ``weight`` of shape ``(n_in, n_out)`` (input x output)."""
+
+    def __init__(self, n_in: int, n_out: int, bias: bool):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(n_in, n_out))
+        self.bias = nn.Parameter(torch.empty(n_out)) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x @ self.weight
+        return y + self.bias if self.bias is not None else y
+
+
+class _LayerNorm(nn.Module):
+    """LayerNorm over the last axis, eps 1e-5, with an optional bias."""
+
+    def __init__(self, n: int, bias: bool):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(n))
+        self.bias = nn.Parameter(torch.zeros(n)) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
+
+
+class KVCache:
+    """Keys and values of the tokens seen so far, one ``(k, v)`` pair per block.
+
+    Each ``k`` and ``v`` is ``(B, H, length, Q)``. Generation feeds the prompt once
+    ("prefill"), then one token at a time, attending to the cached keys and values instead
+    of recomputing them: per new token the work is ``O(length)`` instead of ``O(length²)``.
+    """
+
+    def __init__(self, n_layer: int):
+        self.layers: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * n_layer
+
+    @property
+    def length(self) -> int:
+        """Tokens cached so far (the position of the next token)."""
+        first = self.layers[0]
+        return 0 if first is None else first[0].shape[2]
+
+
+def causal_mask(T: int, past: int = 0, device: torch.device | str | None = None) -> torch.Tensor:
+    """``(T, past + T)`` booleans: query ``i`` (at position ``past + i``) sees key ``j``
+    if ``j <= past + i``."""
+    return torch.ones(T, past + T, dtype=torch.bool, device=device).tril(diagonal=past)
+
+
+class _CausalSelfAttention(nn.Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        C = config.n_embd
+        self.c_attn = _Linear(C, 3 * C, config.bias)  # q, k, v for all heads at once
+        self.c_proj = _Linear(C, C, config.bias)
+        self.resid_dropout = nn.Dropout(config.dropout)
+        self.n_head = config.n_head
+        self.dropout = config.dropout
+
+    def forward(
+        self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+    ) -> torch.Tensor:
+        B, T, C = x.shape
+        H = self.n_head
+        q, k, v = self.c_attn(x).split(C, dim=2)  # 3 x (B, T, C)
+        q = q.view(B, T, H, C // H).transpose(1, 2)  # (B, H, T, Q)
+        k = k.view(B, T, H, C // H).transpose(1, 2)  # (B, H, T, Q)
+        v = v.view(B, T, H, C // H).transpose(1, 2)  # (B, H, T, Q)
+        past = 0
+        if cache is not None:
+            if cache.layers[layer] is not None:
+                pk, pv = cache.layers[layer]
+                past = pk.shape[2]
+                k = torch.cat([pk, k], dim=2)  # (B, H, past + T, Q)
+                v = torch.cat([pv, v], dim=2)
+            cache.layers[layer] = (k, v)
+        dropout_p = self.dropout if self.training else 0.0
+        if past == 0:
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+        elif T == 1:  # one new token may look at every cached one
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
+        else:
+            # is_causal aligns the mask top-left; with a cache, query i sits at past + i
+            mask = causal_mask(T, past, x.device)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)  # heads side by side again
+        return self.resid_dropout(self.c_proj(y))  # (B, T, C)
+
+
+class _MLP(nn.Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.c_fc = _Linear(config.n_embd, 4 * config.n_embd, config.bias)
+        self.c_proj = _Linear(4 * config.n_embd, config.n_embd, config.bias)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # GPT-2's GELU is the tanh approximation; TensorFlow uses the same one
+        h = F.gelu(self.c_fc(x), approximate="tanh")  # (B, T, 4C)
+        return self.dropout(self.c_proj(h))  # (B, T, C)
+
+
+class _Block(nn.Module):
+    """Pre-LayerNorm block: ``x + attn(ln_1(x))``, then ``x + mlp(ln_2(x))``."""
+
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.ln_1 = _LayerNorm(config.n_embd, config.bias)
+        self.attn = _CausalSelfAttention(config)
+        self.ln_2 = _LayerNorm(config.n_embd, config.bias)
+        self.mlp = _MLP(config)
+
+    def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x), cache, layer)
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(nn.Module):
+    """GPT-2-style language model; see :class:`bigmodel.gpt.GPTConfig`.
+
+    Args:
+        config: the shape.
+        params: NumPy arrays named as :func:`bigmodel.gpt.param_shapes`; default: GPT-2's
+            initialisation (:func:`bigmodel.gpt.init_params`) drawn with ``seed``.
+        seed: seed of that initialisation; ``None`` draws one from PyTorch's generator, so
+            ``torch.manual_seed`` makes it reproducible. The same seed gives the same
+            weights in :class:`bigmodel.tf.gpt.GPT`.
+    """
+
+    def __init__(
+        self,
+        config: GPTConfig,
+        params: dict[str, np.ndarray] | None = None,
+        seed: int | None = None,
+    ):
+        super().__init__()
+        self.config = config
+        self.wte = nn.Embedding(config.vocab_size, config.n_embd)  # also the output layer
+        self.wpe = nn.Embedding(config.block_size, config.n_embd)
+        self.drop = nn.Dropout(config.dropout)
+        self.h = nn.ModuleList([_Block(config) for _ in range(config.n_layer)])
+        self.ln_f = _LayerNorm(config.n_embd, config.bias)
+        if params is None:
+            if seed is None:
+                seed = int(torch.randint(0, 2**31 - 1, ()).item())
+            params = init_params(config, rng=seed)
+        self.load_numpy(params)
+
+    # ------------------------------------------------------------ forward
+
+    def forward(
+        self,
+        idx: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        cache: KVCache | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Logits for every position, and the loss if ``targets`` are given.
+
+        Args:
+            idx: token ids ``(B, T)`` int64, ``T <= block_size`` (minus what ``cache`` holds).
+            targets: next-token ids ``(B, T)``; the loss is the mean cross-entropy in nats.
+            cache: a :class:`KVCache` to read and extend (generation only).
+
+        Returns:
+            ``(logits (B, T, V), loss or None)``.
+        """
+        B, T = idx.shape
+        past = cache.length if cache is not None else 0
+        if past + T > self.config.block_size:
+            raise ValueError(
+                f"sequence of {past + T} tokens is longer than block_size "
+                f"{self.config.block_size}; crop it (generate() does)"
+            )
+        pos = torch.arange(past, past + T, device=idx.device)  # (T,)
+        x = self.drop(self.wte(idx) + self.wpe(pos))  # (B, T, C)
+        for i, block in enumerate(self.h):
+            x = block(x, cache, i)
+        x = self.ln_f(x)
+        logits = F.linear(x, self.wte.weight)  # (B, T, V), weight tying: x @ wte.T
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.reshape(B * T, -1).float(), targets.reshape(B * T))
+        return logits, loss
+
+    @torch.no_grad()
+    def generate(
+        self,
+        idx: torch.Tensor,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        use_cache: bool = True,
+        rng: np.random.Generator | int | None = None,
+    ) -> torch.Tensor:
+        """Append ``max_new_tokens`` sampled tokens to ``idx (B, T)``; returns ``(B, T + new)``.
+
+        A prompt longer than ``block_size`` is cropped to its last ``block_size`` tokens.
+        With ``use_cache`` the keys and values are cached; once the context is full the
+        window slides, the position embeddings no longer line up with the cache, and the
+        cache is rebuilt from the last ``block_size`` tokens: the result is exactly the
+        uncached one. ``top_k=1`` is greedy decoding. Sampling is done by
+        :func:`bigmodel.gpt.sample_next` with ``rng`` (a seed or a NumPy ``Generator``).
+
+        Raises:
+            ValueError: ``temperature <= 0``, ``top_k < 1``, ``top_p`` outside (0, 1], or
+                ``idx`` not ``(B, T)`` with ``T >= 1``.
+        """
+        check_sampling(temperature, top_k, top_p)
+        if idx.ndim != 2 or idx.shape[1] < 1:
+            raise ValueError(f"idx must be (B, T) token ids with T >= 1, got {tuple(idx.shape)}")
+        rng = np.random.default_rng(rng)
+        bs = self.config.block_size
+        was_training = self.training
+        self.eval()
+        cache: KVCache | None = None
+        try:
+            for _ in range(max_new_tokens):
+                if not use_cache:
+                    logits, _ = self(idx[:, -bs:])
+                elif cache is None or cache.length >= bs:
+                    cache = KVCache(self.config.n_layer)
+                    logits, _ = self(idx[:, -bs:], cache=cache)  # prefill
+                else:
+                    logits, _ = self(idx[:, -1:], cache=cache)  # (B, 1, V)
+                last = logits[:, -1, :].float().cpu().numpy()  # (B, V)
+                nxt = sample_next(last, rng, temperature, top_k, top_p)  # (B,)
+                idx = torch.cat([idx, torch.as_tensor(nxt, device=idx.device)[:, None]], dim=1)
+        finally:
+            self.train(was_training)
+        return idx
+
+    # ------------------------------------------------------------ weights
+
+    def load_numpy(self, params: dict[str, np.ndarray]) -> None:
+        """Copy NumPy arrays named as :func:`bigmodel.gpt.param_shapes` into the parameters.
+
+        Raises:
+            ValueError: a tensor is missing, extra or of another shape (the message names
+                it, the expected and the given shape).
+        """
+        check_params(params, self.config)
+        own = dict(self.named_parameters())
+        with torch.no_grad():
+            for name in param_shapes(self.config):
+                p = own[name]
+                p.copy_(torch.as_tensor(np.asarray(params[name], np.float32), device=p.device))
+
+    def to_numpy(self) -> dict[str, np.ndarray]:
+        """The parameters as float32 NumPy arrays, named as :func:`bigmodel.gpt.param_shapes`."""
+        own = dict(self.named_parameters())
+        return {
+            n: own[n].detach().float().cpu().numpy().copy() for n in param_shapes(self.config)
+        }
+
+    def save(self, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
+        """Write a safetensors checkpoint (config in the metadata); readable by both frameworks."""
+        save_checkpoint(path, self.to_numpy(), self.config, metadata)
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Load a checkpoint into this model.
+
+        Raises:
+            ValueError: the checkpoint's tensors do not fit this model's config (the message
+                names the first mismatched tensor and both shapes).
+        """
+        _, params, _ = load_checkpoint(path)
+        self.load_numpy(params)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> GPT:
+        """A new model with the config and weights stored in ``path``."""
+        config, params, _ = load_checkpoint(path)
+        return cls(config, params=params).to(device)
+
+    def param_count(self) -> int:
+        """Trainable scalars (the tied output layer counted once)."""
+        return sum(p.numel() for p in self.parameters())
