@@ -10,6 +10,22 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
+
+
+def pytest_configure(config):
+    """Under pytest-xdist, share the cores between the workers' notebook kernels.
+
+    Each worker runs one notebook kernel at a time; with every kernel using every core
+    (PyTorch's and OpenMP's default), the many small training steps of the chapters
+    oversubscribe the CPU and slow down tenfold. Variables set by the caller (as
+    ``make test-portable`` does) win. Stored outputs do not depend on the thread count.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        threads = str(max(1, (os.cpu_count() or 1) // workers))
+        for name in THREAD_VARIABLES:
+            os.environ.setdefault(name, threads)
 
 
 @pytest.fixture(scope="session")
