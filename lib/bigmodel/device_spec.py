@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+#: The device kinds a name can denote (``gpu`` is read as ``cuda``).
 KINDS = ("cuda", "mps", "cpu")
 _PATTERN = re.compile(r"^(?:/(?:device:)?)?(cuda|gpu|mps|cpu)(?::(\d+))?$")
 

@@ -33,6 +33,7 @@ __all__ = [
     "bigram_loss",
     "check_params",
     "check_sampling",
+    "check_tokens",
     "eval_batches",
     "flops_per_token",
     "get_batch",
@@ -47,6 +48,7 @@ __all__ = [
     "peak_flops",
     "sample_next",
     "save_checkpoint",
+    "tensors_sha256",
     "training_flops",
 ]
 
