@@ -3,6 +3,7 @@ message for a missing framework, and no stray output in a plain Jupyter kernel."
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,19 +16,15 @@ from conftest import ROOT, run_python
 
 
 def test_the_wheel_ships_the_licence(tmp_path):
+    # Build from a copy: setuptools writes build/ next to the sources.
+    src = tmp_path / "src"
+    skip = shutil.ignore_patterns("*.egg-info", "__pycache__")
+    shutil.copytree(ROOT / "lib", src / "lib", ignore=skip)
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, src / name)
+    pip = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
     r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ],
+        [*pip, "-w", str(tmp_path), str(src)],
         capture_output=True,
         text=True,
     )
