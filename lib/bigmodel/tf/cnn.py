@@ -1,0 +1,172 @@
+"""The small CNN of :class:`bigmodel.conv.CNNConfig` in TensorFlow, with a ``fit``-style loop.
+
+TensorFlow's own layout is the book's canonical one (channels-last activations, kernels
+``(kh, kw, C_in, C_out)``, flatten in ``(h, w, c)`` order), so the variables hold the
+NumPy arrays of :func:`bigmodel.conv.init_params` unchanged. Mirrors
+:mod:`bigmodel.torch.cnn` name for name.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from ..conv import CNNConfig, check_image_shape, check_images, check_params, init_params, param_shapes
+from ..fcnn import LOSSES
+from ..inputs import float_dtype_hint, labels
+from ..progress import progress
+from ..training import History, batch_indices, check_fit_settings
+from .fcnn import loss_fn, make_optimizer
+
+
+def _as_input(x: tf.Tensor | np.ndarray, config: CNNConfig) -> tf.Tensor:
+    """``x`` as a float32 ``(n, H, W, C)`` tensor, or a clear error."""
+    if not tf.is_tensor(x):
+        return tf.constant(check_images(x, config), tf.float32)
+    check_image_shape(tuple(x.shape), config)
+    if not x.dtype.is_floating:
+        high = x.numpy().max() if tf.executing_eagerly() and x.shape[0] else None
+        raise ValueError(float_dtype_hint("x", x.dtype.name, high))
+    x = x if x.shape.rank == 4 else x[..., None]
+    return x if x.dtype == tf.float32 else tf.cast(x, tf.float32)
+
+
+class CNN(tf.Module):
+    """``len(channels)`` blocks of conv - ReLU - pool, then flatten and dense; logits out.
+
+    Input ``(n, H, W)`` or ``(n, H, W, C)`` float32 (channels-last), output ``(n, n_out)``.
+    Variables ``W1, b1, ...`` in the canonical layout of :func:`bigmodel.conv.param_shapes`.
+    """
+
+    def __init__(self, config: CNNConfig, params: dict[str, np.ndarray] | None = None):
+        super().__init__(name="cnn")
+        self.config = config
+        self._names = tuple(param_shapes(config))
+        if params is None:
+            # NumPy's global generator, as in bigmodel.torch.cnn: after seed_everything(s)
+            # the two frameworks start from the same weights.
+            params = init_params(config, rng=np.random.default_rng(np.random.randint(2**31)))
+        check_params(params, config)
+        for name in self._names:
+            setattr(self, name, tf.Variable(np.asarray(params[name], np.float32), name=name))
+
+    @property
+    def params(self) -> list[tf.Variable]:
+        return [getattr(self, n) for n in self._names]
+
+    def __call__(self, x: tf.Tensor | np.ndarray) -> tf.Tensor:
+        """``x``: images ``(n, H, W)`` or ``(n, H, W, C)``, a tensor or array-like of floats
+        (float64 and float16 are converted to float32; integer pixels are refused)."""
+        cfg = self.config
+        a = _as_input(x, cfg)
+        pool = tf.nn.max_pool2d if cfg.pool == "max" else tf.nn.avg_pool2d
+        for i in range(1, len(cfg.channels) + 1):
+            z = tf.nn.conv2d(a, getattr(self, f"W{i}"), 1, cfg.padding.upper()) + getattr(self, f"b{i}")
+            a = pool(tf.nn.relu(z), 2, 2, "VALID")  # (n, h, w, C_i)
+        d = len(cfg.channels) + 1
+        flat = tf.reshape(a, (tf.shape(a)[0], -1))  # (n, h*w*c), in (h, w, c) order
+        return tf.matmul(flat, getattr(self, f"W{d}")) + getattr(self, f"b{d}")
+
+    def load_numpy(self, params: dict[str, np.ndarray]) -> None:
+        """Copy NumPy arrays in the canonical layout into the variables."""
+        check_params(params, self.config)
+        for name in self._names:
+            getattr(self, name).assign(np.asarray(params[name], np.float32))
+
+    def to_numpy(self) -> dict[str, np.ndarray]:
+        """The parameters as float32 NumPy arrays in the canonical layout."""
+        return {n: getattr(self, n).numpy().copy() for n in self._names}
+
+    def param_count(self) -> int:
+        return int(sum(np.prod(v.shape) for v in self.params))
+
+
+def _check_xy(x, y, config: CNNConfig) -> tuple[np.ndarray, np.ndarray]:
+    x = check_images(x, config, allow_empty=False)
+    return x, labels(y, len(x), config.n_out)
+
+
+def evaluate(
+    model: CNN, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
+) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` on images ``x (n, H, W[, C])``, labels ``y (n,)``."""
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+    x, y = _check_xy(x, y, model.config)
+    total, correct = 0.0, 0
+    for i in range(0, len(x), batch_size):
+        xb = tf.constant(x[i : i + batch_size], tf.float32)
+        yb = tf.constant(y[i : i + batch_size], tf.int64)
+        out = model(xb)
+        total += float(loss_fn(out, yb, loss)) * len(xb)
+        correct += int(tf.reduce_sum(tf.cast(tf.argmax(out, 1) == yb, tf.int32)))
+    return total / len(x), correct / len(x)
+
+
+def predict(model: CNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Logits ``(n, n_out)`` of images ``x (n, H, W[, C])`` as a NumPy array."""
+    x = check_images(x, model.config)
+    outs = [
+        model(tf.constant(x[i : i + batch_size], tf.float32)).numpy()
+        for i in range(0, len(x), batch_size)
+    ]
+    return np.concatenate(outs) if outs else np.zeros((0, model.config.n_out), np.float32)
+
+
+def fit(
+    model: CNN,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int = 1,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    loss: str = "cross_entropy",
+    optimizer: str = "adam",
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    seed: int = 0,
+    show_progress: bool = True,
+    jit_compile: bool = False,
+) -> History:
+    """Train ``model`` in place with mini-batches; return the per-epoch :class:`~bigmodel.training.History`.
+
+    Same arguments as :func:`bigmodel.torch.cnn.fit`, plus ``jit_compile`` (XLA), as in
+    :func:`bigmodel.tf.fcnn.fit`.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+    check_fit_settings(epochs, batch_size, lr)
+    x, y = _check_xy(x, y, model.config)
+    if validation is not None:
+        validation = _check_xy(*validation, model.config)
+    opt = make_optimizer(model, optimizer, lr)
+    variables = model.params
+    xt = tf.constant(x, tf.float32)
+    yt = tf.constant(y, tf.int64)
+
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    def step(idx: tf.Tensor) -> tf.Tensor:
+        xb, yb = tf.gather(xt, idx), tf.gather(yt, idx)
+        with tf.GradientTape() as tape:
+            lossv = loss_fn(model(xb), yb, loss)
+        grads = tape.gradient(lossv, variables)
+        opt.apply_gradients(zip(grads, variables, strict=True))
+        return lossv
+
+    rng = np.random.default_rng(seed)
+    hist = History()
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        total = tf.zeros((), tf.float32)
+        batches = batch_indices(len(x), batch_size, rng)
+        for idx in progress(batches, show_progress, desc=f"epoch {epoch + 1}/{epochs}"):
+            total += step(tf.constant(idx, tf.int64)) * len(idx)
+        hist.loss.append(float(total) / len(x))
+        hist.seconds.append(time.perf_counter() - t0)
+        if validation is not None:
+            vl, va = evaluate(model, *validation, loss=loss)
+            hist.val_loss.append(vl)
+            hist.val_accuracy.append(va)
+    return hist
