@@ -15,7 +15,7 @@ from nbclient import NotebookClient
 from conftest import ROOT, run_python
 
 
-def test_the_wheel_ships_the_licence(tmp_path):
+def test_the_wheel_ships_the_licence_and_the_manifests(tmp_path):
     # Build from a copy: setuptools writes build/ next to the sources.
     src = tmp_path / "src"
     skip = shutil.ignore_patterns("*.egg-info", "__pycache__")
@@ -34,6 +34,8 @@ def test_the_wheel_ships_the_licence(tmp_path):
     licence = [n for n in names if n.endswith("licenses/LICENSE")]
     assert licence, names
     assert "MIT License" in zipfile.ZipFile(wheel).read(licence[0]).decode()
+    # the data loaders' checksum manifests are package data
+    assert "bigmodel/manifests/fsdd-v1.0.10.sha256" in names
     meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert "License-Expression: MIT" in meta
 

@@ -11,21 +11,32 @@ In each directory ``D`` a data set ``name`` may sit in ``D/name/`` or directly i
 A file is used only if the SHA-256 of its content (uncompressed, for ``.gz`` files)
 equals the published sum. A file that is present but wrong stops the search with
 :class:`ChecksumError`: it is never used, and never overwritten by a download.
+
+Data sets of many small files (the 3,000 recordings of FSDD) take their sums from a
+manifest shipped inside this package (``bigmodel/manifests/``), never from a downloaded
+file. Their files sit in a folder (``D/fsdd/recordings/``) or in a tar.gz of that folder
+(``D/fsdd/fsdd-v1.0.10-recordings.tar.gz``); a download unpacks the verified files into
+the user cache.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import http.client
+import importlib.resources
 import io
 import os
+import re
 import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import wave
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -35,12 +46,15 @@ __all__ = [
     "DataNotFoundError",
     "DataPermissionError",
     "DownloadError",
+    "FSDD",
     "MNIST",
     "cache_dir",
     "fetch",
+    "load_fsdd",
     "load_mnist",
     "load_rt_polarity",
     "load_tiny_shakespeare",
+    "read_wav",
 ]
 
 
@@ -78,6 +92,14 @@ class Dataset:
     archive: str | None = None
     members: tuple[str, ...] = ()
     encoding: str = "utf-8"
+    # Data sets of many files: ``files`` is read from this manifest in bigmodel/manifests/
+    # (``sha256  name`` lines, the format of sha256sum), the files sit in ``folder`` of a
+    # data directory, or in a tar.gz named in ``local_archives``, and the downloaded
+    # ``archive`` is searched for ``folder/name`` at any depth (GitHub adds a top folder).
+    # Their bytes are kept as they are (no re-encoding).
+    manifest: str | None = None
+    folder: str = ""
+    local_archives: tuple[str, ...] = ()
 
 
 DATASETS: dict[str, Dataset] = {
@@ -137,7 +159,49 @@ DATASETS: dict[str, Dataset] = {
         # (0x96, 0x97, 0x85, 0x91): the UTF-8 copies whose sums are above decode it so.
         encoding="cp1252",
     ),
+    "fsdd": Dataset(
+        name="fsdd",
+        url_env="BIGMODEL_FSDD_URL",
+        # The tag's archive, as GitHub makes it (its bytes are not fixed; each WAV file is
+        # checked against the shipped manifest instead).
+        base_url="https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/",
+        files=(),
+        archive="v1.0.10.tar.gz",
+        manifest="fsdd-v1.0.10.sha256",
+        folder="recordings",
+        # this book's offline copy, and the tag's archive as a browser and as curl -O name it
+        local_archives=(
+            "fsdd-v1.0.10-recordings.tar.gz",
+            "free-spoken-digit-dataset-1.0.10.tar.gz",
+            "v1.0.10.tar.gz",
+        ),
+    ),
 }
+
+
+@functools.cache
+def _manifest(name: str) -> tuple[DataFile, ...]:
+    """The files listed in the shipped manifest ``bigmodel/manifests/<name>``."""
+    resource = importlib.resources.files("bigmodel") / "manifests" / name
+    try:
+        text = resource.read_text("ascii")
+    except FileNotFoundError as e:
+        raise FileNotFoundError(
+            f"the checksum manifest bigmodel/manifests/{name} is missing from the installed "
+            "package, so its data set cannot be verified. Reinstall bigmodel (pip install "
+            "--force-reinstall bigmodel), or install from a checkout with pip install -e ."
+        ) from e
+    files = []
+    for line in text.splitlines():
+        m = re.fullmatch(r"([0-9a-f]{64}) [ *](\S+)", line)
+        if m is None:
+            raise ValueError(f"bigmodel/manifests/{name}: not a 'sha256  name' line: {line!r}")
+        files.append(DataFile(m.group(2), m.group(1)))
+    return tuple(files)
+
+
+def _files(ds: Dataset) -> tuple[DataFile, ...]:
+    return _manifest(ds.manifest) if ds.manifest else ds.files
 
 
 def cache_dir() -> Path:
@@ -245,11 +309,26 @@ def _keep(dest: Path, f: DataFile, raw: bytes, url: str) -> bytes:
         tmp.unlink(missing_ok=True)
 
 
-def _from_archive(ds: Dataset, archive: bytes) -> dict[str, bytes]:
-    """The files of ``ds`` from its tar.gz, re-encoded from ``ds.encoding`` to UTF-8."""
+def _from_archive(
+    ds: Dataset, archive: bytes, where: str | None = None, consequence: str = "nothing was kept"
+) -> dict[str, bytes]:
+    """The files of ``ds`` in its tar.gz ``archive`` (not yet verified).
+
+    Either the listed ``members``, re-encoded from ``ds.encoding`` to UTF-8, or, for a
+    manifest data set, every ``folder/name`` it holds, at any depth, byte for byte.
+    ``where`` names the archive in errors.
+    """
+    where = where or f"the downloaded {ds.archive}"
     try:
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
             out = {}
+            if ds.manifest:
+                wanted = {f.name for f in _files(ds)}
+                for info in tar:
+                    path = PurePosixPath(info.name)
+                    if info.isfile() and path.name in wanted and path.parent.name == ds.folder:
+                        out[path.name] = tar.extractfile(info).read()
+                return out
             for f, member in zip(ds.files, ds.members, strict=True):
                 data = tar.extractfile(member)
                 if data is None:
@@ -257,9 +336,43 @@ def _from_archive(ds: Dataset, archive: bytes) -> dict[str, bytes]:
                 out[f.name] = data.read().decode(ds.encoding).encode("utf-8")
             return out
     except (tarfile.TarError, KeyError, EOFError, OSError, UnicodeDecodeError) as e:
-        raise ChecksumError(
-            f"the downloaded {ds.archive} is not the published archive ({e!r}); nothing was kept"
-        ) from e
+        raise ChecksumError(f"{where} is not the published archive ({e!r}); {consequence}") from e
+
+
+def _some(names: list[str]) -> str:
+    """``names`` for a message: the count and the first three."""
+    more = ", ..." if len(names) > 3 else ""
+    return f"{len(names):,} file(s): {', '.join(names[:3])}{more}"
+
+
+def _from_local_archive(path: Path, ds: Dataset, skip: dict[str, bytes]) -> dict[str, bytes]:
+    """The verified files of a manifest data set in the tar.gz ``path``, except ``skip``."""
+    keep = "It was not used and will not be overwritten; delete or replace it."
+    found = _from_archive(ds, _read(path, ds.name), str(path), keep)
+    return {
+        f.name: _check_sum(found[f.name], f, f"{path} (member {ds.folder}/{f.name})", keep)
+        for f in _files(ds)
+        if f.name in found and f.name not in skip
+    }
+
+
+def _look_in(d: Path, ds: Dataset) -> tuple[dict[str, bytes], str | None]:
+    """The verified content of the files of ``ds`` in ``d``, and what is missing there
+    (``None`` when nothing is). A file present but wrong raises :class:`ChecksumError`."""
+    files = _files(ds)
+    folder = d / ds.folder
+    present = [f for f in files if (folder / f.name).is_file()]
+    # A bad file stops here: it is never used, and never replaced by a download.
+    contents = {f.name: _verify(folder / f.name, f, ds.name) for f in present}
+    archives = [d / a for a in ds.local_archives if (d / a).is_file()]
+    if len(contents) < len(files) and archives:
+        contents.update(_from_local_archive(archives[0], ds, contents))
+    if len(contents) == len(files):
+        return contents, None
+    if not contents:
+        return contents, f"{archives[0].name} holds none of the files" if archives else "not there"
+    missing = [f.name for f in files if f.name not in contents]
+    return contents, f"missing {_some(missing) if ds.manifest else ', '.join(sorted(missing))}"
 
 
 def _download(ds: Dataset, dest: Path, timeout: float) -> dict[str, bytes]:
@@ -274,12 +387,15 @@ def _download(ds: Dataset, dest: Path, timeout: float) -> dict[str, bytes]:
         ) from e
     contents = {}
     missing = []
-    for f in ds.files:
-        if (dest / f.name).exists():
-            contents[f.name] = _verify(dest / f.name, f, ds.name)  # bad: raises, never overwritten
+    folder = dest / ds.folder
+    for f in _files(ds):
+        if (folder / f.name).exists():
+            contents[f.name] = _verify(folder / f.name, f, ds.name)  # bad: raises, never overwritten
         else:
             missing.append(f)
-    if missing and ds.archive:
+    if missing and ds.manifest:
+        contents.update(_download_many(ds, missing, folder, base + str(ds.archive), timeout))
+    elif missing and ds.archive:
         unpacked = _from_archive(ds, _get(base + ds.archive, timeout))
         for f in missing:
             contents[f.name] = _keep(dest, f, unpacked[f.name], base + ds.archive)
@@ -287,6 +403,33 @@ def _download(ds: Dataset, dest: Path, timeout: float) -> dict[str, bytes]:
         for f in missing:
             contents[f.name] = _keep(dest, f, _get(base + f.name, timeout), base + f.name)
     return contents
+
+
+def _download_many(
+    ds: Dataset, missing: list[DataFile], folder: Path, url: str, timeout: float
+) -> dict[str, bytes]:
+    """The ``missing`` files of a manifest data set, from the archive at ``url``, kept in
+    ``folder``. Every one is checked before the first is written: a wrong or absent file
+    keeps nothing."""
+    nothing = "Nothing was kept."
+    where = f"the archive downloaded from {url}"
+    found = _from_archive(ds, _get(url, timeout), where, nothing)
+    absent = [f.name for f in missing if f.name not in found]
+    if absent:
+        raise ChecksumError(
+            f"{where} lacks {_some(absent)} of data set {ds.name!r} (expected under "
+            f"{ds.folder}/): it is not the published version. {nothing}"
+        )
+    for f in missing:
+        _check_sum(found[f.name], f, f"{ds.folder}/{f.name} in {where}", nothing)
+    try:
+        folder.mkdir(exist_ok=True)
+    except PermissionError as e:
+        raise DataPermissionError(
+            f"data set {ds.name!r}: cannot create {folder}: permission denied. Set "
+            "BIGMODEL_CACHE to a directory you can write."
+        ) from e
+    return {f.name: _keep(folder, f, found[f.name], url) for f in missing}
 
 
 def fetch(
@@ -299,7 +442,7 @@ def fetch(
     """Find (or download) the data set ``name`` and return the directory holding its files.
 
     Args:
-        name: a key of :data:`DATASETS` (``"mnist"``, ``"tinyshakespeare"``).
+        name: a key of :data:`DATASETS` (``"mnist"``, ``"tinyshakespeare"``, ``"fsdd"``).
         data_dir: a directory to look in first.
         download: allow the download from the canonical address (step 4).
         timeout: seconds before a silent server counts as unreachable.
@@ -330,19 +473,15 @@ def _locate(
     looked: list[str] = []
     for label, root in roots:
         for d in _candidates(root, ds):
-            present = [f for f in ds.files if (d / f.name).is_file()]
-            if not present:
-                looked.append(f"{d} ({label}): not there")
-                continue
-            # A bad file stops here: it is never used, and never replaced by a download.
-            contents = {f.name: _verify(d / f.name, f, ds.name) for f in present}
-            if len(present) == len(ds.files):
+            contents, missing = _look_in(d, ds)
+            if missing is None:
                 return d, contents
-            missing = sorted({f.name for f in ds.files} - {f.name for f in present})
-            looked.append(f"{d} ({label}): missing {', '.join(missing)}")
+            looked.append(f"{d} ({label}): {missing}")
 
     dest = cache_dir() / ds.name
     base = os.environ.get(ds.url_env) or ds.base_url
+    if ds.manifest:  # one archive holds them all: name its address
+        base = base.rstrip("/") + "/" + str(ds.archive)
     if download:
         try:
             return dest, _download(ds, dest, timeout)
@@ -353,6 +492,8 @@ def _locate(
     else:
         looked.append(f"{base} (download into {dest}): not tried, download=False")
     names = ", ".join(f.name for f in ds.files)
+    if ds.manifest:
+        names = f"{ds.folder}/ with {len(_files(ds)):,} files, or {' or '.join(ds.local_archives)}"
     raise DataNotFoundError(
         f"data set {name!r} ({names}) was not found. Looked in:\n  - "
         + "\n  - ".join(looked)
@@ -450,3 +591,151 @@ def load_rt_polarity(
         texts += lines
         labels += [label] * len(lines)
     return texts, np.array(labels, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------- FSDD
+
+
+def read_wav(source: str | os.PathLike | bytes, *, sample_rate: int = 8000, name: str = "") -> np.ndarray:
+    """The samples of a mono 16-bit PCM WAV file as float32 in [-1, 1), shape ``(n_samples,)``.
+
+    Args:
+        source: a path, or the file's bytes.
+        sample_rate: the rate the caller expects, in Hz; another rate is refused rather
+            than resampled, because features computed at the wrong rate look plausible.
+        name: how to call the file in errors (default: the path).
+
+    The 16-bit integers are divided by 32,768, so full scale is -1.0 ... 0.99997.
+    """
+    name = name or (f"{len(source):,} bytes of WAV" if isinstance(source, bytes) else str(source))
+    try:
+        with wave.open(io.BytesIO(source) if isinstance(source, bytes) else os.fspath(source), "rb") as w:
+            rate, channels, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
+            raw = w.readframes(w.getnframes())
+    except (wave.Error, EOFError) as e:
+        raise ValueError(f"{name} is not a PCM WAV file that Python's wave module reads ({e})") from e
+    problems = []
+    if rate != sample_rate:
+        problems.append(f"a sample rate of {rate} Hz, not {sample_rate} Hz")
+    if channels != 1:
+        problems.append(f"{channels} channels, not 1 (mono)")
+    if width != 2:
+        problems.append(f"{8 * width}-bit samples, not 16-bit")
+    if problems:
+        raise ValueError(
+            f"{name} has {', '.join(problems)}. Convert it first, e.g. "
+            f"sox in.wav -r {sample_rate} -c 1 -b 16 out.wav (or ffmpeg -i in.wav -ar "
+            f"{sample_rate} -ac 1 -sample_fmt s16 out.wav)."
+        )
+    return np.frombuffer(raw, dtype="<i2").astype(np.float32) / np.float32(32768.0)
+
+
+@dataclass(frozen=True)
+class FSDD:
+    """The Free Spoken Digit Dataset: recordings of the digits 0-9 spoken in English.
+
+    Item ``i`` is the file ``{digit[i]}_{speaker[i]}_{index[i]}.wav``. Recordings are
+    sorted by digit, then speaker name, then index.
+
+    Attributes:
+        audio: one float32 array ``(n_samples,)`` per recording, in [-1, 1) (16-bit
+            samples / 32,768); lengths differ.
+        digit: ``(N,)`` int64, the spoken digit (the label).
+        speaker: ``(N,)`` str, the speaker's name (``"george"``, ``"jackson"``, ...).
+        index: ``(N,)`` int64, the repetition number 0-49 of that digit by that speaker.
+        sample_rate: samples per second (8,000 Hz).
+        source: the directory the files were read from.
+    """
+
+    audio: list[np.ndarray]
+    digit: np.ndarray
+    speaker: np.ndarray
+    index: np.ndarray
+    sample_rate: int
+    source: Path
+
+    def __len__(self) -> int:
+        return len(self.audio)
+
+    @property
+    def names(self) -> list[str]:
+        """The file names, ``{digit}_{speaker}_{index}.wav``."""
+        return [f"{d}_{s}_{i}.wav" for d, s, i in zip(self.digit, self.speaker, self.index, strict=True)]
+
+    @property
+    def speakers(self) -> list[str]:
+        """The distinct speakers, sorted."""
+        return sorted(set(self.speaker.tolist()))
+
+    def subset(self, keep: np.ndarray) -> FSDD:
+        """The recordings where the boolean mask ``keep (N,)`` is true, or at integer positions."""
+        keep = np.asarray(keep)
+        pos = np.flatnonzero(keep) if keep.dtype == bool else keep.astype(np.int64)
+        if keep.dtype == bool and keep.shape != (len(self),):
+            raise ValueError(f"the mask has shape {keep.shape}; expected ({len(self)},), one per recording")
+        return FSDD(
+            audio=[self.audio[i] for i in pos],
+            digit=self.digit[pos],
+            speaker=self.speaker[pos],
+            index=self.index[pos],
+            sample_rate=self.sample_rate,
+            source=self.source,
+        )
+
+    def split(self) -> tuple[FSDD, FSDD]:
+        """``(train, test)`` by the data set's own convention: indices 5-49 train, 0-4 test
+        (2,700 and 300 recordings; every speaker is in both)."""
+        test = self.index < 5
+        return self.subset(~test), self.subset(test)
+
+    def speaker_split(self, test_speakers: str | Sequence[str]) -> tuple[FSDD, FSDD]:
+        """``(train, test)`` with every recording of ``test_speakers`` in test and none in
+        train: accuracy on voices the model never heard."""
+        chosen = [test_speakers] if isinstance(test_speakers, str) else list(test_speakers)
+        unknown = sorted(set(chosen) - set(self.speakers))
+        if unknown or not chosen:
+            raise ValueError(
+                f"test_speakers={test_speakers!r}: {unknown or 'none given'} not among the "
+                f"speakers {self.speakers}; name one or more of them"
+            )
+        if set(chosen) == set(self.speakers):
+            raise ValueError("test_speakers names every speaker, which leaves no training data")
+        test = np.isin(self.speaker, chosen)
+        return self.subset(~test), self.subset(test)
+
+
+_FSDD_NAME = re.compile(r"(\d)_([a-z]+)_(\d+)\.wav")
+
+
+def load_fsdd(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> FSDD:
+    """The Free Spoken Digit Dataset v1.0.10: 3,000 recordings, 8 kHz mono 16-bit.
+
+    Six speakers each say each digit 50 times (300 per digit, 500 per speaker). Every
+    file is checked against the SHA-256 manifest shipped with this package.
+
+    Args:
+        data_dir: a directory to look in first (see the module docstring for the order); it
+            may hold ``recordings/`` or ``fsdd-v1.0.10-recordings.tar.gz``, directly or in
+            ``fsdd/``.
+        download: allow the download of the tag's archive from GitHub (about 15 MB of WAV).
+
+    Returns:
+        :class:`FSDD`; ``.split()`` gives the data set's own train/test split,
+        ``.speaker_split(...)`` one by held-out speakers.
+    """
+    d, contents = _locate("fsdd", data_dir, download)
+    rows = []
+    for name, raw in contents.items():
+        m = _FSDD_NAME.fullmatch(name)
+        if m is None:  # the manifest lists only such names; guard against a changed manifest
+            raise ValueError(f"unexpected FSDD file name {name!r}; expected digit_speaker_index.wav")
+        rows.append((int(m.group(1)), m.group(2), int(m.group(3)), name, raw))
+    rows.sort(key=lambda r: r[:3])
+    return FSDD(
+        audio=[read_wav(raw, sample_rate=8000, name=name) for *_, name, raw in rows],
+        digit=np.array([r[0] for r in rows], dtype=np.int64),
+        speaker=np.array([r[1] for r in rows], dtype=str),
+        index=np.array([r[2] for r in rows], dtype=np.int64),
+        sample_rate=8000,
+        source=d,
+    )
