@@ -8,17 +8,14 @@ NumPy arrays of :func:`bigmodel.conv.init_params` unchanged. Mirrors
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import tensorflow as tf
 
 from ..conv import CNNConfig, check_image_shape, check_images, check_params, init_params, param_shapes
 from ..fcnn import LOSSES
 from ..inputs import float_dtype_hint, labels
-from ..progress import progress
-from ..training import History, batch_indices, check_fit_settings
-from .fcnn import loss_fn, make_optimizer
+from ..training import History, check_fit_settings
+from .loop import evaluate_arrays, predict_arrays, train_arrays
 
 
 def _as_input(x: tf.Tensor | np.ndarray, config: CNNConfig) -> tf.Tensor:
@@ -95,24 +92,13 @@ def evaluate(
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
     x, y = _check_xy(x, y, model.config)
-    total, correct = 0.0, 0
-    for i in range(0, len(x), batch_size):
-        xb = tf.constant(x[i : i + batch_size], tf.float32)
-        yb = tf.constant(y[i : i + batch_size], tf.int64)
-        out = model(xb)
-        total += float(loss_fn(out, yb, loss)) * len(xb)
-        correct += int(tf.reduce_sum(tf.cast(tf.argmax(out, 1) == yb, tf.int32)))
-    return total / len(x), correct / len(x)
+    return evaluate_arrays(model, x, y, loss=loss, batch_size=batch_size)
 
 
 def predict(model: CNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Logits ``(n, n_out)`` of images ``x (n, H, W[, C])`` as a NumPy array."""
+    """Network outputs ``(n, n_out)`` of images ``x (n, H, W[, C])`` as a NumPy array."""
     x = check_images(x, model.config)
-    outs = [
-        model(tf.constant(x[i : i + batch_size], tf.float32)).numpy()
-        for i in range(0, len(x), batch_size)
-    ]
-    return np.concatenate(outs) if outs else np.zeros((0, model.config.n_out), np.float32)
+    return predict_arrays(model, x, model.config.n_out, batch_size=batch_size)
 
 
 def fit(
@@ -141,32 +127,7 @@ def fit(
     x, y = _check_xy(x, y, model.config)
     if validation is not None:
         validation = _check_xy(*validation, model.config)
-    opt = make_optimizer(model, optimizer, lr)
-    variables = model.params
-    xt = tf.constant(x, tf.float32)
-    yt = tf.constant(y, tf.int64)
-
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
-    def step(idx: tf.Tensor) -> tf.Tensor:
-        xb, yb = tf.gather(xt, idx), tf.gather(yt, idx)
-        with tf.GradientTape() as tape:
-            lossv = loss_fn(model(xb), yb, loss)
-        grads = tape.gradient(lossv, variables)
-        opt.apply_gradients(zip(grads, variables, strict=True))
-        return lossv
-
-    rng = np.random.default_rng(seed)
-    hist = History()
-    for epoch in range(epochs):
-        t0 = time.perf_counter()
-        total = tf.zeros((), tf.float32)
-        batches = batch_indices(len(x), batch_size, rng)
-        for idx in progress(batches, show_progress, desc=f"epoch {epoch + 1}/{epochs}"):
-            total += step(tf.constant(idx, tf.int64)) * len(idx)
-        hist.loss.append(float(total) / len(x))
-        hist.seconds.append(time.perf_counter() - t0)
-        if validation is not None:
-            vl, va = evaluate(model, *validation, loss=loss)
-            hist.val_loss.append(vl)
-            hist.val_accuracy.append(va)
-    return hist
+    return train_arrays(
+        model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, optimizer=optimizer,
+        validation=validation, seed=seed, show_progress=show_progress, jit_compile=jit_compile,
+    )

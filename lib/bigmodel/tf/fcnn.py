@@ -6,15 +6,17 @@ but with mini-batches; mirrors :mod:`bigmodel.torch.fcnn` name for name.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import tensorflow as tf
 
 from ..fcnn import ACTIVATIONS, LOSSES, PARAM_NAMES, FCNNConfig, check_params
 from ..inputs import float_dtype_hint
-from ..progress import progress
-from ..training import History, batch_indices, check_fit_settings, check_x, check_xy
+from ..training import History, check_fit_settings, check_x, check_xy
+from .loop import evaluate_arrays, predict_arrays, train_arrays
+
+# the loss and the optimizer live in .loop (shared with the CNN); chapters call them from here
+from .loop import loss_fn as loss_fn
+from .loop import make_optimizer as make_optimizer
 
 _ACT = {"relu": tf.nn.relu, "sigmoid": tf.sigmoid, "tanh": tf.tanh, "identity": lambda z: z}
 assert set(_ACT) == set(ACTIVATIONS)
@@ -81,61 +83,20 @@ class FCNN(tf.Module):
         return int(sum(np.prod(v.shape) for v in self.params))
 
 
-def loss_fn(output: tf.Tensor, y: tf.Tensor, loss: str) -> tf.Tensor:
-    """Mean loss of ``output (n, k)`` against integer labels ``y (n,)``.
-
-    See :func:`bigmodel.fcnn.loss_value` for the definitions.
-    """
-    if loss == "mse":
-        return tf.reduce_mean(tf.square(output - tf.one_hot(y, output.shape[1], dtype=output.dtype)))
-    if loss == "cross_entropy":
-        return tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=output)
-        )
-    raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-
-
-def make_optimizer(model: FCNN, name: str, lr: float) -> tf.keras.optimizers.Optimizer:
-    """``"sgd"`` (plain, no momentum) or ``"adam"`` (Keras defaults but ``lr``).
-
-    Keras' Adam uses epsilon 1e-7 where PyTorch uses 1e-8; we set 1e-8 so that the two
-    loops take nearly the same steps. Not exactly the same: Keras adds epsilon to
-    ``sqrt(v)`` before the bias correction and PyTorch after it, so Keras' effective
-    epsilon is ``epsilon / sqrt(1 - beta2**t)`` (31.6 times larger at step 1, tending to
-    epsilon as ``t`` grows); chapter 4 measures the effect.
-    """
-    if name == "sgd":
-        return tf.keras.optimizers.SGD(learning_rate=lr)
-    if name == "adam":
-        return tf.keras.optimizers.Adam(learning_rate=lr, epsilon=1e-8)
-    raise ValueError(f"unknown optimizer {name!r}; choose sgd or adam")
-
-
 def evaluate(
     model: FCNN, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
 ) -> tuple[float, float]:
-    """Mean loss and accuracy of ``model`` on ``x (n, n_in)``, ``y (n,)``."""
+    """Mean loss and accuracy of ``model`` on ``x (n, n_in)``, labels ``y (n,)``."""
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
     x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
-    total, correct = 0.0, 0
-    for i in range(0, len(x), batch_size):
-        xb = tf.constant(x[i : i + batch_size], tf.float32)
-        yb = tf.constant(y[i : i + batch_size], tf.int64)
-        out = model(xb)
-        total += float(loss_fn(out, yb, loss)) * len(xb)
-        correct += int(tf.reduce_sum(tf.cast(tf.argmax(out, 1) == yb, tf.int32)))
-    return total / len(x), correct / len(x)
+    return evaluate_arrays(model, x, y, loss=loss, batch_size=batch_size)
 
 
 def predict(model: FCNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Network outputs ``(n, n_out)`` as a NumPy array."""
+    """Network outputs ``(n, n_out)`` of ``x (n, n_in)`` as a NumPy array."""
     x = check_x(x, model.config.n_in, allow_empty=True)
-    outs = [
-        model(tf.constant(x[i : i + batch_size], tf.float32)).numpy()
-        for i in range(0, len(x), batch_size)
-    ]
-    return np.concatenate(outs) if outs else np.zeros((0, model.config.n_out), np.float32)
+    return predict_arrays(model, x, model.config.n_out, batch_size=batch_size)
 
 
 def fit(
@@ -164,32 +125,7 @@ def fit(
     x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
     if validation is not None:
         validation = check_xy(*validation, model.config.n_in, model.config.n_out)
-    opt = make_optimizer(model, optimizer, lr)
-    variables = model.params
-    xt = tf.constant(x, tf.float32)
-    yt = tf.constant(y, tf.int64)
-
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
-    def step(idx: tf.Tensor) -> tf.Tensor:
-        xb, yb = tf.gather(xt, idx), tf.gather(yt, idx)
-        with tf.GradientTape() as tape:
-            lossv = loss_fn(model(xb), yb, loss)
-        grads = tape.gradient(lossv, variables)
-        opt.apply_gradients(zip(grads, variables, strict=True))
-        return lossv
-
-    rng = np.random.default_rng(seed)
-    hist = History()
-    for epoch in range(epochs):
-        t0 = time.perf_counter()
-        total = tf.zeros((), tf.float32)
-        batches = batch_indices(len(x), batch_size, rng)
-        for idx in progress(batches, show_progress, desc=f"epoch {epoch + 1}/{epochs}"):
-            total += step(tf.constant(idx, tf.int64)) * len(idx)
-        hist.loss.append(float(total) / len(x))
-        hist.seconds.append(time.perf_counter() - t0)
-        if validation is not None:
-            vl, va = evaluate(model, *validation, loss=loss)
-            hist.val_loss.append(vl)
-            hist.val_accuracy.append(va)
-    return hist
+    return train_arrays(
+        model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, optimizer=optimizer,
+        validation=validation, seed=seed, show_progress=show_progress, jit_compile=jit_compile,
+    )

@@ -12,8 +12,6 @@ same outputs in all three.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 from torch import nn
@@ -33,9 +31,8 @@ from ..conv import (
 )
 from ..fcnn import LOSSES
 from ..inputs import float_dtype_hint, labels
-from ..progress import progress
-from ..training import History, batch_indices, check_fit_settings
-from .fcnn import loss_fn, make_optimizer
+from ..training import History, check_fit_settings
+from .loop import evaluate_arrays, predict_arrays, train_arrays
 
 
 class CNN(nn.Module):
@@ -125,11 +122,6 @@ def _check_xy(x, y, config: CNNConfig) -> tuple[np.ndarray, np.ndarray]:
     return x, labels(y, len(x), config.n_out)
 
 
-def _tensor(a: np.ndarray, device: torch.device, dtype=None) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(a), dtype=dtype, device=device)
-
-
-@torch.no_grad()
 def evaluate(
     model: CNN, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
 ) -> tuple[float, float]:
@@ -137,27 +129,13 @@ def evaluate(
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
     x, y = _check_xy(x, y, model.config)
-    device = model.W1.device
-    total, correct = 0.0, 0
-    for i in range(0, len(x), batch_size):
-        xb = _tensor(x[i : i + batch_size], device, torch.float32)
-        yb = _tensor(y[i : i + batch_size], device, torch.long)
-        out = model(xb)
-        total += float(loss_fn(out, yb, loss)) * len(xb)
-        correct += int((out.argmax(1) == yb).sum())
-    return total / len(x), correct / len(x)
+    return evaluate_arrays(model, x, y, loss=loss, batch_size=batch_size)
 
 
-@torch.no_grad()
 def predict(model: CNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Logits ``(n, n_out)`` of images ``x (n, H, W[, C])`` as a NumPy array."""
+    """Network outputs ``(n, n_out)`` of images ``x (n, H, W[, C])`` as a NumPy array."""
     x = check_images(x, model.config)
-    device = model.W1.device
-    outs = [
-        model(_tensor(x[i : i + batch_size], device, torch.float32)).cpu().numpy()
-        for i in range(0, len(x), batch_size)
-    ]
-    return np.concatenate(outs) if outs else np.zeros((0, model.config.n_out), np.float32)
+    return predict_arrays(model, x, model.config.n_out, batch_size=batch_size)
 
 
 def fit(
@@ -186,29 +164,7 @@ def fit(
     x, y = _check_xy(x, y, model.config)
     if validation is not None:
         validation = _check_xy(*validation, model.config)
-    device = model.W1.device
-    opt = make_optimizer(model, optimizer, lr)
-    xt = _tensor(x, device, torch.float32)
-    yt = _tensor(y, device, torch.long)
-    rng = np.random.default_rng(seed)
-    hist = History()
-    for epoch in range(epochs):
-        model.train()
-        t0 = time.perf_counter()
-        total = torch.zeros((), device=device)
-        batches = batch_indices(len(x), batch_size, rng)
-        for idx in progress(batches, show_progress, desc=f"epoch {epoch + 1}/{epochs}"):
-            it = torch.as_tensor(idx, device=device)
-            lossv = loss_fn(model(xt[it]), yt[it], loss)
-            opt.zero_grad(set_to_none=True)
-            lossv.backward()
-            opt.step()
-            total += lossv.detach() * len(idx)  # stays on the device: no sync per step
-        hist.loss.append(float(total) / len(x))
-        hist.seconds.append(time.perf_counter() - t0)
-        if validation is not None:
-            model.eval()
-            vl, va = evaluate(model, *validation, loss=loss)
-            hist.val_loss.append(vl)
-            hist.val_accuracy.append(va)
-    return hist
+    return train_arrays(
+        model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, optimizer=optimizer,
+        validation=validation, seed=seed, show_progress=show_progress,
+    )

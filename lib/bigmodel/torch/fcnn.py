@@ -7,17 +7,18 @@ arrays load into NumPy, PyTorch and TensorFlow without transposes.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from ..fcnn import ACTIVATIONS, LOSSES, PARAM_NAMES, FCNNConfig, check_params
 from ..inputs import float_dtype_hint
-from ..progress import progress
-from ..training import History, batch_indices, check_fit_settings, check_x, check_xy
+from ..training import History, check_fit_settings, check_x, check_xy
+from .loop import evaluate_arrays, predict_arrays, train_arrays
+
+# the loss and the optimizer live in .loop (shared with the CNN); chapters call them from here
+from .loop import loss_fn as loss_fn
+from .loop import make_optimizer as make_optimizer
 
 _ACT = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": lambda z: z}
 
@@ -88,60 +89,20 @@ def _as_input(x: torch.Tensor | np.ndarray, n_in: int, like: torch.Tensor) -> to
     return x if x.dtype == like.dtype else x.to(like.dtype)
 
 
-def loss_fn(output: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
-    """Mean loss of ``output (n, k)`` against integer labels ``y (n,)``.
-
-    See :func:`bigmodel.fcnn.loss_value` for the definitions.
-    """
-    if loss == "mse":
-        return F.mse_loss(output, F.one_hot(y, output.shape[1]).to(output.dtype))
-    if loss == "cross_entropy":
-        return F.cross_entropy(output, y)
-    raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-
-
-def make_optimizer(model: nn.Module, name: str, lr: float) -> torch.optim.Optimizer:
-    """``"sgd"`` (plain, no momentum) or ``"adam"`` (PyTorch defaults but ``lr``)."""
-    if name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=lr)
-    if name == "adam":
-        return torch.optim.Adam(model.parameters(), lr=lr)
-    raise ValueError(f"unknown optimizer {name!r}; choose sgd or adam")
-
-
-def _tensor(a: np.ndarray, device: torch.device, dtype=None) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(a), dtype=dtype, device=device)
-
-
-@torch.no_grad()
 def evaluate(
     model: FCNN, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
 ) -> tuple[float, float]:
-    """Mean loss and accuracy of ``model`` on ``x (n, n_in)``, ``y (n,)``."""
+    """Mean loss and accuracy of ``model`` on ``x (n, n_in)``, labels ``y (n,)``."""
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
     x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
-    device = model.W1.device
-    total, correct = 0.0, 0
-    for i in range(0, len(x), batch_size):
-        xb = _tensor(x[i : i + batch_size], device, torch.float32)
-        yb = _tensor(y[i : i + batch_size], device, torch.long)
-        out = model(xb)
-        total += float(loss_fn(out, yb, loss)) * len(xb)
-        correct += int((out.argmax(1) == yb).sum())
-    return total / len(x), correct / len(x)
+    return evaluate_arrays(model, x, y, loss=loss, batch_size=batch_size)
 
 
-@torch.no_grad()
 def predict(model: FCNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Network outputs ``(n, n_out)`` as a NumPy array."""
+    """Network outputs ``(n, n_out)`` of ``x (n, n_in)`` as a NumPy array."""
     x = check_x(x, model.config.n_in, allow_empty=True)
-    device = model.W1.device
-    outs = [
-        model(_tensor(x[i : i + batch_size], device, torch.float32)).cpu().numpy()
-        for i in range(0, len(x), batch_size)
-    ]
-    return np.concatenate(outs) if outs else np.zeros((0, model.config.n_out), np.float32)
+    return predict_arrays(model, x, model.config.n_out, batch_size=batch_size)
 
 
 def fit(
@@ -175,30 +136,7 @@ def fit(
     x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
     if validation is not None:
         validation = check_xy(*validation, model.config.n_in, model.config.n_out)
-    device = model.W1.device
-    opt = make_optimizer(model, optimizer, lr)
-    xt = _tensor(x, device, torch.float32)  # the whole set on the device: MNIST is 188 MB
-    yt = _tensor(y, device, torch.long)
-    rng = np.random.default_rng(seed)
-    hist = History()
-    for epoch in range(epochs):
-        model.train()
-        t0 = time.perf_counter()
-        total = torch.zeros((), device=device)
-        batches = batch_indices(len(x), batch_size, rng)
-        for idx in progress(batches, show_progress, desc=f"epoch {epoch + 1}/{epochs}"):
-            it = torch.as_tensor(idx, device=device)
-            out = model(xt[it])
-            lossv = loss_fn(out, yt[it], loss)
-            opt.zero_grad(set_to_none=True)
-            lossv.backward()
-            opt.step()
-            total += lossv.detach() * len(idx)  # stays on the device: no sync per step
-        hist.loss.append(float(total) / len(x))
-        hist.seconds.append(time.perf_counter() - t0)
-        if validation is not None:
-            model.eval()
-            vl, va = evaluate(model, *validation, loss=loss)
-            hist.val_loss.append(vl)
-            hist.val_accuracy.append(va)
-    return hist
+    return train_arrays(
+        model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, optimizer=optimizer,
+        validation=validation, seed=seed, show_progress=show_progress,
+    )
