@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -91,3 +95,27 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
         env={**os.environ, **env},
         cwd=ROOT,
     )
+
+
+@contextlib.contextmanager
+def serve_handler(handler):
+    """A real HTTP server on 127.0.0.1 (a free port) with ``handler``; yields its base URL."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def serve(directory: Path):
+    """Serve the files of ``directory`` on 127.0.0.1 (for the download tests); a context manager."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    return serve_handler(functools.partial(Quiet, directory=str(directory)))

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import gzip
 import http.server
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bigmodel import data
+from conftest import serve, serve_handler
 
 MNIST_FILES = [f.name for f in data.DATASETS["mnist"].files]
 
@@ -27,21 +26,6 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("BIGMODEL_MNIST_URL", "http://127.0.0.1:9/mnist/")
     monkeypatch.setenv("BIGMODEL_TINYSHAKESPEARE_URL", "http://127.0.0.1:9/ts/")
     return tmp_path
-
-
-@contextlib.contextmanager
-def serve(directory: Path):
-    """A real HTTP server on 127.0.0.1 (random port) serving ``directory``."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
-    handler.log_message = lambda *a: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def test_mnist_matches_the_published_figures(shared_data):
@@ -206,14 +190,8 @@ def serve_cut(body: bytes, announced: int):
         def log_message(self, *args):
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Cut)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_handler(Cut) as url:
+        yield url
 
 
 def test_a_download_cut_mid_stream_says_so_and_keeps_nothing(isolated, monkeypatch):

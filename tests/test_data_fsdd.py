@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import importlib.resources
 import io
 import shutil
 import tarfile
-import threading
 import wave
 from pathlib import Path
 
@@ -17,6 +13,7 @@ import numpy as np
 import pytest
 
 from bigmodel import data
+from conftest import serve
 
 ARCHIVE = "fsdd-v1.0.10-recordings.tar.gz"
 SERVED = "v1.0.10.tar.gz"  # the name in GitHub's tag address
@@ -47,21 +44,6 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("BIGMODEL_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("BIGMODEL_FSDD_URL", "http://127.0.0.1:9/fsdd/")
     return tmp_path
-
-
-@contextlib.contextmanager
-def serve(directory: Path):
-    """A real HTTP server on 127.0.0.1 (random port) serving ``directory``."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
-    handler.log_message = lambda *a: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def github_archive(dest: Path, files: dict[str, bytes]) -> Path:
