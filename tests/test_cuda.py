@@ -1,7 +1,7 @@
 """GPU paths of bigmodel.torch (run on a CUDA machine; skipped elsewhere).
 
 Imports only PyTorch and NumPy, so it runs where TensorFlow is not installed:
-    PYTHONPATH=lib python3 -m pytest -o addopts="" -m cuda tests/test_cuda.py
+    PYTHONPATH=lib python3 -m pytest -o addopts="" -p no:cacheprovider -m cuda tests/test_cuda.py
 """
 
 from __future__ import annotations
@@ -10,8 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from bigmodel import fcnn
-from bigmodel.torch import autocast_dtype, describe_device, pick_device, set_matmul_precision
+from bigmodel import budget, fcnn
+from bigmodel.gpus import find_gpu
+from bigmodel.torch import (
+    autocast_dtype,
+    describe_device,
+    pick_device,
+    precision,
+    set_matmul_precision,
+)
 from bigmodel.torch import fcnn as torch_fcnn
 
 pytestmark = [
@@ -26,11 +33,18 @@ def test_cuda_is_picked_and_described():
     assert torch.cuda.get_device_name(0) in describe_device(device)
 
 
-def test_mixed_precision_follows_the_hardware():
-    native_bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
-    assert autocast_dtype("cuda") == (torch.bfloat16 if native_bf16 else torch.float16)
-    if torch.cuda.get_device_capability()[0] >= 8:  # Ampere and newer compute bf16 natively
-        assert native_bf16
+def test_precision_follows_the_hardware(monkeypatch):
+    monkeypatch.delenv("BIGMODEL_PRECISION", raising=False)
+    name = torch.cuda.get_device_name(0)
+    spec = find_gpu(name)
+    if spec is not None:  # a GPU the book knows: its data-sheet answer (T4 fp16, A100 bf16)
+        assert precision("cuda") == spec.precision, name
+    major, _ = torch.cuda.get_device_capability(0)
+    assert precision("cuda") == ("bfloat16" if major >= 8 else "float16")
+    if major >= 8:  # Ampere and newer compute bf16 natively
+        assert torch.cuda.is_bf16_supported(including_emulation=False)
+    assert autocast_dtype("cuda") == getattr(torch, precision("cuda"))
+    assert budget.precision_for("cuda", torch.cuda.get_device_capability(0)) == precision("cuda")
 
 
 def test_fcnn_on_gpu_matches_numpy_in_exact_float32():

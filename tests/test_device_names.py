@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import tensorflow as tf
 import torch
@@ -54,7 +56,7 @@ def test_a_malformed_environment_variable_is_named(mod, monkeypatch):
 
 @pytest.mark.skipif(not (NO_CUDA and NO_TF_GPU), reason="needs a machine without a GPU")
 @pytest.mark.parametrize("mod", [bt, btf], ids=["torch", "tf"])
-@pytest.mark.parametrize("call", ["pick_device", "describe_device", "autocast_dtype"])
+@pytest.mark.parametrize("call", ["pick_device", "describe_device", "autocast_dtype", "precision"])
 @pytest.mark.parametrize("spec", ["cuda", "/GPU:0", "cuda:3"])
 def test_asking_about_a_missing_gpu_is_an_error_not_an_answer(mod, call, spec):
     """autocast_dtype('cuda') used to say float16 and describe_device('cuda') 'cuda (2 threads)'."""
@@ -65,4 +67,5 @@ def test_asking_about_a_missing_gpu_is_an_error_not_an_answer(mod, call, spec):
 @pytest.mark.parametrize("mod", [bt, btf], ids=["torch", "tf"])
 def test_cpu_answers(mod):
     assert mod.autocast_dtype("CPU") is None
+    assert mod.precision("CPU") == "float32" or os.environ.get("BIGMODEL_PRECISION")
     assert "threads" in mod.describe_device("cpu")

@@ -1,7 +1,8 @@
 """GPU paths of the PyTorch GPT: mixed-precision training, the KV cache on the GPU,
 torch.compile. Skipped without CUDA; imports only PyTorch (runs where TensorFlow is absent).
 
-Run on a GPU machine with ``python -m pytest -m cuda tests/test_gpt_cuda.py``.
+Run on a GPU machine with
+``PYTHONPATH=lib python3 -m pytest -o addopts="" -p no:cacheprovider -m cuda tests/test_gpt_cuda.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 import torch
 
 from bigmodel.gpt import GPTConfig, TrainConfig
-from bigmodel.torch import autocast_dtype
+from bigmodel.torch import precision
 from bigmodel.torch.gpt import GPT
 from bigmodel.torch.gpt_train import train
 
@@ -26,15 +27,13 @@ CFG = GPTConfig(vocab_size=11, block_size=16, n_layer=2, n_head=2, n_embd=32)
 TOKENS = np.tile(np.arange(CFG.vocab_size), 400)
 
 
-def test_autocast_dtype_follows_the_gpu():
-    want = torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
-    assert autocast_dtype("cuda") == want
-
-
-def test_mixed_precision_training_learns():
+@pytest.mark.parametrize("dtype", [None, "float16"])
+def test_mixed_precision_training_learns(dtype):
+    """The device's precision, and float16 with the gradient scaler (a T4's path) on any GPU."""
     model = GPT(CFG, seed=0).cuda()
     cfg = TrainConfig(max_steps=60, batch_size=16, lr=1e-2, warmup_steps=5, eval_interval=30, eval_iters=2)
-    hist = train(model, TOKENS[:3000], TOKENS[3000:], cfg, show_progress=False)
+    hist = train(model, TOKENS[:3000], TOKENS[3000:], cfg, precision=dtype, show_progress=False)
+    assert (dtype or precision("cuda")) in ("bfloat16", "float16")
     assert all(math.isfinite(v) for v in hist.val_loss)
     assert hist.val_loss[-1] < 0.3 * math.log(CFG.vocab_size)
     assert next(model.parameters()).dtype == torch.float32  # master weights stay float32

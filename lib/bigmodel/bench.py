@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .budget import PRECISIONS
 from .gpt import CONFIGS, TrainConfig, flops_per_token, mfu, param_count, peak_flops
 
 
@@ -67,24 +68,25 @@ def bench_gpt(args: argparse.Namespace) -> dict:
     if args.framework == "torch":
         import torch
 
-        from .torch import autocast_dtype, describe_device, pick_device, seed_everything
+        from .torch import describe_device, pick_device, precision, seed_everything, set_matmul_precision
         from .torch.gpt import GPT
         from .torch.gpt_train import train
 
         seed_everything(0)
         device = pick_device(args.device)
-        if device.type == "cuda":
-            torch.backends.cuda.matmul.allow_tf32 = True  # TF32 for the float32 leftovers
+        # the book's policy: TF32 off unless asked for (it changes float32 results)
+        set_matmul_precision("high" if args.tf32 else "highest")
         model = GPT(config, seed=0).to(device)
-        precision = str(autocast_dtype(device) or torch.float32).replace("torch.", "")
+        dtype = args.precision or precision(device)
         hist = train(
-            model, train_tokens, val_tokens, cfg,
+            model, train_tokens, val_tokens, cfg, precision=dtype,
             compile=args.compile, show_progress=False, target_val_loss=target,
         )
         name = describe_device(device)
         out["torch"] = torch.__version__
     else:
-        from .tf import autocast_dtype, describe_device, pick_device, seed_everything  # noqa: I001
+        from .tf import describe_device, pick_device, precision, seed_everything  # noqa: I001
+        from .tf import set_matmul_precision
         import tensorflow as tf  # after bigmodel.tf, which quiets its start-up log
 
         from .tf.gpt import GPT
@@ -92,13 +94,13 @@ def bench_gpt(args: argparse.Namespace) -> dict:
 
         seed_everything(0, deterministic=False)
         device = pick_device(args.device)
-        policy = autocast_dtype(device)
-        precision = {"mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}.get(policy, "float32")
+        set_matmul_precision("high" if args.tf32 else "highest")
+        dtype = args.precision or precision(device)
         with tf.device(device):
-            model = GPT(config, seed=0, compute_dtype=precision)
+            model = GPT(config, seed=0)
             hist = train(
-                model, train_tokens, val_tokens, cfg,
-                jit_compile=args.compile, show_progress=False, target_val_loss=target,
+                model, train_tokens, val_tokens, cfg, precision=dtype,
+                compile=args.compile, show_progress=False, target_val_loss=target,
             )
         name = describe_device(device)
         out["tensorflow"] = tf.__version__
@@ -110,7 +112,8 @@ def bench_gpt(args: argparse.Namespace) -> dict:
         config=config.to_dict(),
         params=param_count(config),
         device=name,
-        precision=precision,
+        precision=dtype,
+        tf32=args.tf32,
         compile=args.compile,
         batch_size=args.batch_size,
         steps=hist.step[-1],
@@ -145,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--steps", type=int, default=30, help="timed steps (throughput mode)")
     g.add_argument("--lr", type=float, default=3e-3)
     g.add_argument("--compile", action="store_true", help="torch.compile / XLA jit_compile")
+    g.add_argument("--precision", choices=PRECISIONS, default=None,
+                   help="default: the device's (bfloat16 on Ampere+, float16 on a T4, float32)")
+    g.add_argument("--tf32", action="store_true",
+                   help="allow TF32 matrix products on Ampere+ (off by the book's policy)")
     g.add_argument("--target-val-loss", type=float, default=None)
     g.add_argument("--max-steps", type=int, default=5000, help="give up after (target mode)")
     g.add_argument("--eval-interval", type=int, default=100)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .gpus import GPUS, find_gpu
+
 __all__ = [
     "CONFIGS",
     "GPT3_175B",
@@ -133,14 +135,9 @@ CONFIGS: dict[str, GPTConfig] = {
 GPT3_175B = GPTConfig(vocab_size=50257, block_size=2048, n_layer=96, n_head=96, n_embd=12288)
 GPT3_TRAINING_TOKENS = 300e9
 
-# Peak dense matrix-multiply throughput in FLOP/s (no sparsity), from the vendors' data
-# sheets: bf16 tensor cores for H200/H100 SXM and A100, fp16 for the T4.
-PEAK_FLOPS: dict[str, float] = {
-    "H200": 989e12,
-    "H100": 989e12,
-    "A100": 312e12,
-    "T4": 65e12,
-}
+# Peak dense matrix-multiply throughput in FLOP/s (no sparsity) in the precision the book
+# trains in on each GPU (bf16 on Ampere and newer, fp16 on the T4): :data:`bigmodel.gpus.GPUS`.
+PEAK_FLOPS: dict[str, float] = {name: spec.peak[spec.precision] for name, spec in GPUS.items()}
 
 
 def peak_flops(device_name: str) -> float | None:
@@ -148,11 +145,8 @@ def peak_flops(device_name: str) -> float | None:
 
     ``peak_flops("NVIDIA H100 80GB HBM3") == 989e12``; a CPU gives ``None`` (no MFU then).
     """
-    name = device_name.upper()
-    for key, value in PEAK_FLOPS.items():
-        if key in name:
-            return value
-    return None
+    spec = find_gpu(device_name)
+    return None if spec is None else spec.peak[spec.precision]
 
 
 # ---------------------------------------------------------------- parameters

@@ -25,6 +25,7 @@ from .device import (  # noqa: E402  (the environment must be set before TensorF
     describe_device,
     enable_memory_growth,
     pick_device,
+    precision,
     set_matmul_precision,
 )
 from .seed import seed_everything  # noqa: E402
@@ -36,6 +37,7 @@ __all__ = [
     "describe_device",
     "enable_memory_growth",
     "pick_device",
+    "precision",
     "seed_everything",
     "set_matmul_precision",
 ]

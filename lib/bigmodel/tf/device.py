@@ -4,8 +4,9 @@
   caller or ``BIGMODEL_DEVICE`` says. Returned as a device string for ``tf.device``.
 - Memory growth on every GPU, set before the first operation: TensorFlow otherwise
   reserves nearly all GPU memory and PyTorch in the same process runs out.
-- Mixed precision: ``"mixed_bfloat16"`` on GPUs of compute capability 8.0 and newer,
-  ``"mixed_float16"`` (with loss scaling) on 7.x such as the T4; none on CPU.
+- Precision (:func:`precision`, the same words as PyTorch's): ``"bfloat16"`` on GPUs of
+  compute capability 8.0 and newer, ``"float16"`` (with loss scaling) on 7.x such as the
+  T4, ``"float32"`` on CPUs and Apple GPUs (:func:`bigmodel.budget.precision_for`).
 - TF32: off (``tf.config.experimental.enable_tensor_float_32_execution(False)``) unless
   :func:`set_matmul_precision` ("high") turns it on.
 """
@@ -13,9 +14,11 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import tensorflow as tf
 
+from ..budget import precision_for
 from ..device_spec import parse_device
 
 _TF32_SET = False
@@ -28,7 +31,16 @@ def enable_memory_growth() -> list[str]:
         try:
             tf.config.experimental.set_memory_growth(gpu, True)
         except RuntimeError:  # already initialised: the setting can no longer change
-            pass
+            if not tf.config.experimental.get_memory_growth(gpu):
+                warnings.warn(
+                    f"TensorFlow started on {gpu.name} before bigmodel.tf could turn on memory "
+                    "growth, so it may hold nearly all GPU memory and leave PyTorch none. "
+                    "Set TF_FORCE_GPU_ALLOW_GROWTH=true before TensorFlow loads (the "
+                    "chapters' first cell does), or restart the runtime and import "
+                    "bigmodel.tf before running any TensorFlow operation.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         names.append(gpu.name)
     global _TF32_SET
     if not _TF32_SET:
@@ -94,18 +106,26 @@ def describe_device(device: str | None = None) -> str:
     return f"{device} ({tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()} threads)"
 
 
-def autocast_dtype(device: str) -> str | None:
-    """The Keras mixed-precision policy for ``device``: ``"mixed_bfloat16"``, ``"mixed_float16"`` or None.
+def precision(device: str) -> str:
+    """The training precision on ``device``: ``"bfloat16"``, ``"float16"`` or ``"float32"``.
 
-    ``None`` means "train in float32". On Apple GPUs (no compute capability) it is None.
+    The same policy and words as :func:`bigmodel.torch.precision`
+    (:func:`bigmodel.budget.precision_for`); ``BIGMODEL_PRECISION`` overrides it.
 
     Raises:
         RuntimeError: ``device`` is not available here.
     """
     cc = (_gpu_details(device) or {}).get("compute_capability")
-    if cc is None:
-        return None
-    return "mixed_bfloat16" if cc[0] >= 8 else "mixed_float16"
+    return precision_for("cuda" if cc is not None else "cpu", cc)
+
+
+def autocast_dtype(device: str) -> tf.DType | None:
+    """The compute dtype of :func:`precision` on ``device``; ``None`` means float32.
+
+    ``tf.float16`` trains with a ``LossScaleOptimizer``; ``tf.bfloat16`` does not.
+    """
+    name = precision(device)
+    return None if name == "float32" else tf.as_dtype(name)
 
 
 def set_matmul_precision(precision: str = "highest") -> None:

@@ -3,8 +3,8 @@
 Keras' AdamW (decoupled weight decay on matrices and embeddings only, epsilon 1e-8 as
 PyTorch), the schedule of :func:`bigmodel.gpt.lr_at` set before every step, clipping by
 global norm, and the same fixed evaluation batches and batch order as the PyTorch loop.
-Mixed precision (``model.compute_dtype`` bfloat16 or float16) and XLA (``jit_compile``)
-are optional; float16 wraps the optimizer in a ``LossScaleOptimizer``.
+The precision follows the same policy and words (:func:`bigmodel.tf.precision`); float16
+wraps the optimizer in a ``LossScaleOptimizer``. ``compile`` compiles the step with XLA.
 """
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from ..budget import check_precision
 from ..gpt import TrainConfig, TrainHistory, check_tokens, eval_batches, get_batch
 from ..progress import progress
+from .device import pick_device
+from .device import precision as device_precision
 from .gpt import GPT
 
 __all__ = ["configure_optimizer", "estimate_loss", "train"]
@@ -46,10 +49,12 @@ def estimate_loss(model: GPT, batches: list[tuple[np.ndarray, np.ndarray]]) -> f
 
 
 def _eval_step(model: GPT, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-    fn = getattr(model, "_bigmodel_eval_fn", None)
+    # one traced function per compute dtype: the dtype is fixed when a function is traced
+    fns = model.__dict__.setdefault("_bigmodel_eval_fns", {})
+    fn = fns.get(model.compute_dtype)
     if fn is None:
         fn = tf.function(lambda a, b: model(a, b)[1], reduce_retracing=True)
-        model._bigmodel_eval_fn = fn
+        fns[model.compute_dtype] = fn
     return fn(x, y)
 
 
@@ -59,22 +64,48 @@ def train(
     val_tokens: np.ndarray,
     cfg: TrainConfig,
     *,
-    jit_compile: bool = False,
+    precision: str | None = None,
+    compile: bool = False,
     show_progress: bool = True,
     target_val_loss: float | None = None,
 ) -> TrainHistory:
     """Train ``model`` in place on random windows of ``train_tokens``; return the history.
 
-    Same arguments as :func:`bigmodel.torch.gpt_train.train`; mixed precision is chosen
-    when the model is built (``compute_dtype``), and ``jit_compile`` compiles the step
-    with XLA (its compile time lands in ``first_step_seconds``).
+    Same arguments as :func:`bigmodel.torch.gpt_train.train`:
+
+    Args:
+        precision: ``"float32"``, ``"bfloat16"`` or ``"float16"`` (float16 with loss
+            scaling); ``None`` = the device's (:func:`bigmodel.tf.precision` of
+            :func:`bigmodel.tf.pick_device`). The model computes in it while it trains and
+            returns to its own ``compute_dtype`` afterwards.
+        compile: compile the training step with XLA (its compile time lands in
+            ``first_step_seconds``).
     """
+    name = check_precision(precision) if precision is not None else device_precision(pick_device())
+    own_dtype = model.compute_dtype
+    model.compute_dtype = tf.as_dtype(name)
+    try:
+        return _train(model, train_tokens, val_tokens, cfg, compile, show_progress,
+                      target_val_loss)
+    finally:
+        model.compute_dtype = own_dtype
+
+
+def _train(
+    model: GPT,
+    train_tokens: np.ndarray,
+    val_tokens: np.ndarray,
+    cfg: TrainConfig,
+    compile: bool,
+    show_progress: bool,
+    target_val_loss: float | None,
+) -> TrainHistory:
     T = model.config.block_size
     opt = configure_optimizer(model, cfg)
     variables = model.params
     scaled = isinstance(opt, tf.keras.optimizers.LossScaleOptimizer)
 
-    @tf.function(jit_compile=jit_compile)
+    @tf.function(jit_compile=compile)
     def step(x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:
             _, loss = model(x, y, training=True)

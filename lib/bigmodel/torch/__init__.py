@@ -15,13 +15,20 @@ except ModuleNotFoundError as _err:  # pragma: no cover - exercised in a subproc
         name="torch",
     ) from _err
 
-from .device import autocast_dtype, describe_device, pick_device, set_matmul_precision
+from .device import (
+    autocast_dtype,
+    describe_device,
+    pick_device,
+    precision,
+    set_matmul_precision,
+)
 from .seed import seed_everything
 
 __all__ = [
     "autocast_dtype",
     "describe_device",
     "pick_device",
+    "precision",
     "seed_everything",
     "set_matmul_precision",
 ]

@@ -3,9 +3,10 @@
 Policy (stated once, used everywhere):
 
 - Device: CUDA, then Apple MPS, then CPU, unless the caller or ``BIGMODEL_DEVICE`` says.
-- Precision: float32 weights. Mixed precision is bfloat16 autocast only on GPUs that
-  compute bf16 natively (Ampere and newer); float16 autocast with a gradient scaler on
-  older CUDA GPUs such as the T4; none on CPU and MPS.
+- Precision (:func:`precision`, the same words in both frameworks): float32 weights;
+  ``"bfloat16"`` autocast on CUDA GPUs of compute capability 8.0 and newer (Ampere on),
+  ``"float16"`` autocast with a gradient scaler on older CUDA GPUs such as the T4,
+  ``"float32"`` on CPU and MPS (:func:`bigmodel.budget.precision_for`).
 - TF32: off by default (PyTorch's own default, "highest"), so results match the NumPy
   reference; :func:`set_matmul_precision` ("high") turns it on for speed on Ampere+.
 """
@@ -16,6 +17,7 @@ import os
 
 import torch
 
+from ..budget import precision_for
 from ..device_spec import KINDS, parse_device
 
 
@@ -81,21 +83,29 @@ def describe_device(device: torch.device | str | None = None) -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
-def autocast_dtype(device: torch.device | str) -> torch.dtype | None:
-    """The autocast dtype for ``device``: bf16 where native, fp16 on other CUDA GPUs, else None.
+def precision(device: torch.device | str) -> str:
+    """The training precision on ``device``: ``"bfloat16"``, ``"float16"`` or ``"float32"``.
 
-    ``None`` means "train in float32". fp16 needs a ``torch.amp.GradScaler``; bf16 does not.
+    The book's policy (:func:`bigmodel.budget.precision_for`): bfloat16 on CUDA GPUs of
+    compute capability 8.0 and newer, float16 on older ones (T4), float32 elsewhere;
+    ``BIGMODEL_PRECISION`` overrides it.
 
     Raises:
         RuntimeError: ``device`` is not available here (asking about ``"cuda"`` on a machine
             without CUDA is a mistake, not a float32 answer).
     """
     device = _device(device)
-    if device.type != "cuda":
-        return None
-    with torch.cuda.device(device):
-        native_bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
-    return torch.bfloat16 if native_bf16 else torch.float16
+    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+    return precision_for(device.type, capability)
+
+
+def autocast_dtype(device: torch.device | str) -> torch.dtype | None:
+    """The autocast dtype of :func:`precision` on ``device``; ``None`` means float32.
+
+    ``torch.float16`` needs a ``torch.amp.GradScaler``; ``torch.bfloat16`` does not.
+    """
+    name = precision(device)
+    return None if name == "float32" else getattr(torch, name)
 
 
 def set_matmul_precision(precision: str = "highest") -> None:

@@ -2,9 +2,10 @@
 
 AdamW with decoupled weight decay (Loshchilov and Hutter, 2019) on matrices and embeddings
 only, linear warm-up then cosine decay (:func:`bigmodel.gpt.lr_at`), gradient clipping by
-global norm, and a periodic loss estimate on fixed train and validation batches. On a GPU
-it trains in bfloat16 autocast where the GPU computes it natively and in float16 with a
-gradient scaler elsewhere (:func:`bigmodel.torch.autocast_dtype`); on a CPU in float32.
+global norm, and a periodic loss estimate on fixed train and validation batches. The
+precision follows the book's policy (:func:`bigmodel.torch.precision`): bfloat16 autocast
+on GPUs that compute it natively, float16 autocast with a gradient scaler on older CUDA
+GPUs, float32 on a CPU; ``precision=`` names another.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import time
 import numpy as np
 import torch
 
+from ..budget import check_precision
 from ..gpt import TrainConfig, TrainHistory, check_tokens, eval_batches, get_batch
 from ..progress import progress
-from .device import autocast_dtype
+from .device import precision as device_precision
 from .gpt import GPT
 
 __all__ = ["configure_optimizer", "estimate_loss", "train"]
@@ -68,7 +70,7 @@ def train(
     val_tokens: np.ndarray,
     cfg: TrainConfig,
     *,
-    mixed_precision: bool | None = None,
+    precision: str | None = None,
     compile: bool = False,
     show_progress: bool = True,
     target_val_loss: float | None = None,
@@ -78,9 +80,10 @@ def train(
     Args:
         train_tokens, val_tokens: 1-D token-id arrays.
         cfg: steps, batch size, schedule, decay, clipping, evaluation, seed.
-        mixed_precision: ``None`` = automatic (on a GPU only), ``False`` = float32.
-        compile: run the training step through ``torch.compile`` (its compile time
-            lands in ``first_step_seconds``).
+        precision: ``"float32"``, ``"bfloat16"`` or ``"float16"`` (autocast; float16 with a
+            gradient scaler); ``None`` = the device's (:func:`bigmodel.torch.precision`).
+        compile: compile the training step (``torch.compile``; its compile time lands in
+            ``first_step_seconds``).
         target_val_loss: stop at the first evaluation whose validation loss is at or
             below this (for time-to-loss benchmarks).
 
@@ -88,7 +91,8 @@ def train(
     """
     device = next(model.parameters()).device
     T = model.config.block_size
-    amp_dtype = autocast_dtype(device) if mixed_precision in (None, True) else None
+    name = check_precision(precision) if precision is not None else device_precision(device)
+    amp_dtype = None if name == "float32" else getattr(torch, name)
     scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
     opt = configure_optimizer(model, cfg, device)
     step_model = torch.compile(model) if compile else model

@@ -1,0 +1,193 @@
+"""Each chapter's CPU and GPU branch, its precision, and what its GPU branch costs.
+
+A chapter states its knobs (model sizes, steps, sample sizes) in one cell, through
+:func:`branch`::
+
+    B = budget.branch(device.type)          # "cpu" here and in CI, "gpu" on CUDA
+    N_TRAIN = B.pick(cpu=20_000, gpu=60_000)
+    EPOCHS = B.pick(cpu=2, gpu=5, dry=1)    # dry: the GPU branch rehearsed on a CPU
+    JOBS = [budget.Job("CNN, PyTorch", budget.cnn_flops(cfg, N_TRAIN * EPOCHS), "float32")]
+
+``BIGMODEL_BRANCH=gpu`` makes a CPU machine take the GPU branch (``make test-gpu-branch``):
+every branch's code, shapes and asserts then run in CI, with the ``dry`` sizes so that it
+stays cheap. ``BIGMODEL_PRECISION`` overrides the precision a device would get, so such a
+rehearsal can run the float16 + loss-scaling code of a T4 on a CPU.
+
+Precision has one vocabulary in both frameworks: ``"float32"``, ``"bfloat16"`` (autocast,
+on GPUs that compute it natively: compute capability 8.0 and newer) and ``"float16"``
+(autocast with loss scaling, on older CUDA GPUs such as Colab's T4). See
+:func:`precision_for`.
+
+Time estimates divide a job's FLOPs by a GPU's dense peak (:data:`GPUS`) in the job's
+precision at a stated utilisation. They are estimates for a budget test, not measurements.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .conv import CNNConfig, conv_output_size
+from .gpt import GPTConfig, flops_per_token
+from .gpus import GPUS, GPUSpec  # noqa: F401  (re-exported: the budget's GPUs)
+
+PRECISIONS = ("float32", "bfloat16", "float16")
+BRANCHES = ("cpu", "gpu")
+
+T = TypeVar("T")
+
+
+def check_precision(precision: str, source: str = "precision") -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`; else a ``ValueError`` naming them."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"{source}={precision!r}; choose one of {PRECISIONS}")
+    return precision
+
+
+def precision_for(kind: str, capability: tuple[int, int] | None = None) -> str:
+    """The training precision for a device: the book's policy, the same in both frameworks.
+
+    Args:
+        kind: ``"cuda"``, ``"mps"`` or ``"cpu"``.
+        capability: the CUDA compute capability ``(major, minor)``; needed for ``"cuda"``.
+
+    Returns ``"bfloat16"`` on CUDA GPUs of capability 8.0 and newer (A100, L4, H100),
+    ``"float16"`` on older ones (T4: 7.5), ``"float32"`` on CPUs and Apple GPUs.
+    ``BIGMODEL_PRECISION`` (one of :data:`PRECISIONS`), when set, wins.
+    """
+    env = os.environ.get("BIGMODEL_PRECISION", "").strip()
+    if env:
+        return check_precision(env, "BIGMODEL_PRECISION")
+    if kind != "cuda":
+        return "float32"
+    if capability is None:
+        raise ValueError("precision_for('cuda') needs the compute capability")
+    return "bfloat16" if tuple(capability) >= (8, 0) else "float16"
+
+
+@dataclass(frozen=True)
+class Branch:
+    """Which sizes a chapter runs with.
+
+    Attributes:
+        name: ``"cpu"`` or ``"gpu"``.
+        dry_run: the GPU branch on a machine without CUDA (``BIGMODEL_BRANCH=gpu``); the
+            knobs take their ``dry`` values and results are not meant to be good.
+    """
+
+    name: str
+    dry_run: bool = False
+
+    @property
+    def gpu(self) -> bool:
+        return self.name == "gpu"
+
+    def pick(self, cpu: T, gpu: T, dry: Any = None) -> T:
+        """``cpu`` on the CPU branch, ``gpu`` on the GPU branch, ``dry`` (if given) in a dry run."""
+        if not self.gpu:
+            return cpu
+        if self.dry_run and dry is not None:
+            return dry
+        return gpu
+
+
+def branch(device_kind: str) -> Branch:
+    """The branch for a chapter running on ``device_kind`` (``"cuda"``, ``"mps"``, ``"cpu"``).
+
+    ``BIGMODEL_BRANCH`` (``cpu`` or ``gpu``) overrides the choice; ``gpu`` without CUDA is
+    a dry run.
+
+    Raises:
+        ValueError: ``BIGMODEL_BRANCH`` is not ``cpu`` or ``gpu``.
+    """
+    env = os.environ.get("BIGMODEL_BRANCH", "").strip().lower()
+    if env and env not in BRANCHES:
+        raise ValueError(f"BIGMODEL_BRANCH={env!r}; choose one of {BRANCHES} or unset it")
+    cuda = device_kind == "cuda"
+    name = env or ("gpu" if cuda else "cpu")
+    return Branch(name, dry_run=name == "gpu" and not cuda)
+
+
+# ---------------------------------------------------------------- GPUs and estimates
+
+
+# The share of peak a chapter's small models are assumed to reach in the budget test.
+UTILISATION = 0.25
+
+
+@dataclass(frozen=True)
+class Job:
+    """One piece of a chapter's compute: ``flops`` FLOPs at ``precision``.
+
+    ``precision="auto"`` (the default) is the device's policy, as the GPT trains: each GPU
+    is costed at its own mixed precision (float16 on a T4, bfloat16 on an A100).
+    ``"float32"`` is for code that trains in float32 everywhere. A job whose precision a
+    GPU lacks (bfloat16 on a T4) is costed at that GPU's own mixed precision.
+    """
+
+    name: str
+    flops: float
+    precision: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.precision != "auto":
+            check_precision(self.precision, f"Job({self.name!r}).precision")
+        if not (self.flops >= 0 and math.isfinite(self.flops)):
+            raise ValueError(f"Job({self.name!r}).flops must be finite and >= 0, got {self.flops!r}")
+
+
+def seconds(jobs: list[Job], gpu: str = "T4", utilisation: float = UTILISATION) -> float:
+    """Estimated seconds for ``jobs`` on ``gpu`` at ``utilisation`` of its dense peak."""
+    spec = GPUS[gpu]
+    total = 0.0
+    for job in jobs:
+        precision = job.precision if job.precision in spec.peak else spec.precision  # "auto" too
+        total += job.flops / (utilisation * spec.peak[precision])
+    return total
+
+
+def report(jobs: list[Job], gpus: tuple[str, ...] = ("T4", "A100"),
+           utilisation: float = UTILISATION) -> str:
+    """A few lines: each job's FLOPs, and the estimated time on each GPU."""
+    lines = [f"{j.name:32s} {j.flops:9.2e} FLOPs  {j.precision}" for j in jobs]
+    for gpu in gpus:
+        lines.append(f"{gpu} at {utilisation:.0%} of peak: about "
+                     f"{seconds(jobs, gpu, utilisation):,.1f} s (an estimate for these sizes)")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- FLOP counts
+
+
+def dense_flops(layer_sizes: list[int] | tuple[int, ...], samples: float, train: bool = True) -> float:
+    """FLOPs of an MLP with these layer widths (``[784, 256, 10]``) on ``samples`` examples.
+
+    2 per multiply-add in the forward pass; training adds a backward pass of twice that.
+    """
+    macs = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:], strict=False))
+    return (6.0 if train else 2.0) * macs * samples
+
+
+def cnn_flops(config: CNNConfig, samples: float, train: bool = True) -> float:
+    """FLOPs of :class:`bigmodel.conv.CNNConfig`'s network on ``samples`` images.
+
+    Counts the convolutions' and the dense layer's multiply-adds (pooling and ReLU are
+    comparatively free); training triples the forward pass.
+    """
+    h, w, c = config.height, config.width, config.in_channels
+    macs = 0
+    for c_out in config.channels:
+        h = conv_output_size(h, config.kernel_size, 1, config.padding)
+        w = conv_output_size(w, config.kernel_size, 1, config.padding)
+        macs += h * w * config.kernel_size**2 * c * c_out
+        h, w, c = conv_output_size(h, 2, 2), conv_output_size(w, 2, 2), c_out
+    macs += config.n_features * config.n_out
+    return (6.0 if train else 2.0) * macs * samples
+
+
+def gpt_flops(config: GPTConfig, tokens: float, train: bool = True) -> float:
+    """FLOPs of the GPT on ``tokens`` tokens (:func:`bigmodel.gpt.flops_per_token`)."""
+    per_token = flops_per_token(config)
+    return per_token * tokens if train else per_token / 3.0 * tokens
