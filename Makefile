@@ -26,7 +26,7 @@ PORTABLE_ENV := OPENBLAS_CORETYPE=Sandybridge ATEN_CPU_CAPABILITY=default \
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_ENABLE_ONEDNN_OPTS=1
 
-.PHONY: venv browser test test-portable book execute sync lint constraints clean
+.PHONY: venv browser test test-portable test-gpu-branch book execute sync lint constraints clean
 
 venv: $(STAMP)
 
@@ -53,6 +53,21 @@ test: venv browser
 ## make test-portable: every notebook again under nbval, with perturbed numerics
 test-portable: venv
 	$(PORTABLE_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile book
+
+## make test-gpu-branch: every notebook on its GPU branch, rehearsed on this CPU with the
+## knobs' `dry` sizes and a T4's float16 + loss scaling (not under nbval, whose stored
+## outputs are the CPU branch's); executed copies go to $(GPU_BRANCH_OUT)
+GPU_BRANCH_ENV := BIGMODEL_BRANCH=gpu BIGMODEL_PRECISION=float16
+GPU_BRANCH_OUT ?= _build/gpu-branch
+GPU_BRANCH_JOBS ?= 2
+test-gpu-branch: venv
+	@mkdir -p $(GPU_BRANCH_OUT)
+	@printf '%s\n' $(NB) | xargs -P $(GPU_BRANCH_JOBS) -I{} sh -c '\
+	  start=$$(date +%s); \
+	  $(GPU_BRANCH_ENV) $(BIN)/jupyter-execute --timeout=900 --kernel_name=python3 \
+	    --output=$(abspath $(GPU_BRANCH_OUT))/$$(basename {}) {} 2>$(GPU_BRANCH_OUT)/$$(basename {} .ipynb).log \
+	  && echo "  {}: GPU branch ran in $$(( $$(date +%s) - start )) s" \
+	  || { echo "  {}: GPU branch FAILED"; tail -40 $(GPU_BRANCH_OUT)/$$(basename {} .ipynb).log; exit 255; }'
 
 ## make book: the HTML site in _build/html, from the stored outputs, warnings are errors
 book: venv

@@ -101,9 +101,11 @@ def test_tf_float16_trains_with_loss_scaling():
     from bigmodel.tf import gpt as tf_gpt
     from bigmodel.tf import gpt_train as tf_train
 
-    model = tf_gpt.GPT(CONFIGS["nano"], seed=0, compute_dtype="float16")
-    opt = tf_train.configure_optimizer(model, TrainConfig())
+    model = tf_gpt.GPT(CONFIGS["nano"], seed=0)
+    opt = tf_train.configure_optimizer(model, TrainConfig(), "float16")
     assert isinstance(opt, tf.keras.optimizers.LossScaleOptimizer)
+    opt = tf_train.configure_optimizer(model, TrainConfig(), "bfloat16")
+    assert not isinstance(opt, tf.keras.optimizers.LossScaleOptimizer)
 
 
 def test_a_bad_precision_is_named():

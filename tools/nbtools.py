@@ -44,9 +44,14 @@ if "google.colab" in sys.modules:
     import subprocess
 
     spec = f"bigmodel{extras} @ git+{{REPO}}@{release}"
-    pip = [sys.executable, "-m", "pip", "install", "-q", spec]
-    if subprocess.run(pip).returncode != 0:
-        raise RuntimeError(f"pip could not install {{spec}}: see its message above")
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", spec],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        print(pip.stdout[-2000:], pip.stderr[-2000:], sep="\\n")
+        raise RuntimeError(f"pip could not install {{spec}}: its message is above")
+    # say what changed in Colab's environment (nothing is upgraded silently)
+    changed = [ln for ln in pip.stdout.splitlines() if ln.startswith("Successfully")]
+    print(*changed, sep="\\n")
 # TensorFlow: errors-only C++ log, CPU results independent of oneDNN's kernels, and GPU
 # memory taken as needed (so PyTorch can share the GPU); set before TensorFlow loads.
 for key, value in {{

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle as _Rect
 
 from .fcnn import activate, activate_grad
 
@@ -19,6 +20,7 @@ __all__ = [
     "plot_activations",
     "plot_computation_graph",
     "plot_confusion_matrix",
+    "plot_gpt_architecture",
     "plot_image_grid",
     "plot_loss_curves",
     "plot_misclassified",
@@ -257,3 +259,52 @@ def plot_weight_images(
     cols = W1[:, :n].T.reshape(-1, *image_shape)
     return plot_image_grid(cols, titles=[f"unit {j}" for j in range(len(cols))], ncols=ncols,
                            cmap="RdBu_r", symmetric=True)
+
+
+def plot_gpt_architecture(config) -> Figure:
+    """The GPT of :class:`bigmodel.gpt.GPTConfig` as a diagram, bottom to top, with shapes.
+
+    Token ids become token plus position embeddings ``(B, T, C)``; each of the
+    ``n_layer`` pre-LayerNorm blocks adds causal multi-head self-attention and an MLP to
+    its input (the residual stream on the left); a last LayerNorm and the tied output
+    layer give logits ``(B, T, V)``. The sizes printed are ``config``'s.
+
+    Returns:
+        A figure with 1 axes (axis lines hidden).
+    """
+    C, H, V, T = config.n_embd, config.n_head, config.vocab_size, config.block_size
+    fig = Figure(figsize=(6.4, 7.2), layout="constrained")
+    ax = fig.subplots()
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 13.2)
+    ax.axis("off")
+    stream = {"boxstyle": "round,pad=0.3", "fc": "#e8f0fe", "ec": "#3367d6"}
+    layer = {"boxstyle": "round,pad=0.3", "fc": "#fef7e0", "ec": "#e37400"}
+    steps = [  # (y, text, style)
+        (0.6, f"token ids  (B, T),  T ≤ {T}", stream),
+        (1.9, f"token embedding ({V}×{C})  +  position embedding ({T}×{C})", layer),
+        (3.3, f"x  (B, T, {C})", stream),
+        (4.6, "LayerNorm", layer),
+        (5.9, f"causal self-attention, {H} heads of {C // H}", layer),
+        (7.2, "+  (x = x + attention)", stream),
+        (8.2, "LayerNorm", layer),
+        (9.3, f"MLP: {C} → {4 * C} (GELU) → {C}", layer),
+        (10.4, "+  (x = x + MLP)", stream),
+        (11.5, f"LayerNorm, then  x · token embeddingᵀ  →  logits (B, T, {V})", layer),
+        (12.7, "softmax → probability of the next token", stream),
+    ]
+    for (y0, _, _), (y1, _, _) in zip(steps, steps[1:], strict=False):
+        ax.annotate("", xy=(5.6, y1 - 0.3), xytext=(5.6, y0 + 0.3),
+                    arrowprops={"arrowstyle": "->", "lw": 1.2})
+    for y, text, style in steps:
+        ax.text(5.6, y, text, ha="center", va="center", fontsize=9, bbox=style)
+    # the residual stream skips each sub-layer
+    blue = "#3367d6"
+    for x_from, y_from, y_to in ((4.45, 3.3, 7.2), (3.95, 7.2, 10.4)):
+        ax.plot([x_from, 1.9, 1.9], [y_from, y_from, y_to], color=blue, lw=1.2)
+        ax.annotate("", xy=(3.95, y_to), xytext=(1.9, y_to),
+                    arrowprops={"arrowstyle": "->", "lw": 1.2, "color": blue})
+    ax.text(1.5, 6.8, "residual stream", rotation=90, va="center", color=blue, fontsize=9)
+    ax.add_patch(_Rect((0.6, 4.1), 9.1, 6.75, fill=False, ls="--", ec="#888888"))
+    ax.text(9.6, 4.25, f"× {config.n_layer} blocks", ha="right", fontsize=9, color="#555555")
+    return fig

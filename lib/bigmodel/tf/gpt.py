@@ -5,6 +5,8 @@ so every step of attention is visible. Shapes: ``B`` batch, ``T`` sequence lengt
 width, ``H`` heads, ``Q = C/H``, ``V`` vocabulary. The variables carry the names and the
 input x output layout of :func:`bigmodel.gpt.param_shapes`: the same NumPy arrays and
 safetensors files load here and into the PyTorch model, and give the same logits.
+Generation, checkpoints and the parameter count are :class:`bigmodel.gpt_base.GPTBase`'s,
+shared with PyTorch.
 """
 
 from __future__ import annotations
@@ -15,34 +17,11 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from ..gpt import (
-    GPTConfig,
-    check_params,
-    check_sampling,
-    init_params,
-    load_checkpoint,
-    param_shapes,
-    sample_next,
-    save_checkpoint,
-)
+from ..gpt import GPTConfig, check_params, init_params, load_checkpoint, param_shapes
+from ..gpt_base import GPTBase, KVCache, default_seed
+from .device import _device
 
 __all__ = ["GPT", "KVCache", "causal_mask"]
-
-
-class KVCache:
-    """Keys and values of the tokens seen so far, one ``(k, v)`` pair per block.
-
-    Each ``k`` and ``v`` is ``(B, H, length, Q)``; see :class:`bigmodel.torch.gpt.KVCache`.
-    """
-
-    def __init__(self, n_layer: int):
-        self.layers: list[tuple[tf.Tensor, tf.Tensor] | None] = [None] * n_layer
-
-    @property
-    def length(self) -> int:
-        """Tokens cached so far (the position of the next token)."""
-        first = self.layers[0]
-        return 0 if first is None else int(first[0].shape[2])
 
 
 def causal_mask(T: int, past: int = 0) -> tf.Tensor:
@@ -53,16 +32,17 @@ def causal_mask(T: int, past: int = 0) -> tf.Tensor:
     return k_pos <= q_pos
 
 
-class GPT(tf.Module):
+class GPT(GPTBase, tf.Module):
     """GPT-2-style language model; see :class:`bigmodel.gpt.GPTConfig`.
 
     Args:
         config: the shape.
         params: NumPy arrays named as :func:`bigmodel.gpt.param_shapes`; default: GPT-2's
             initialisation drawn with ``seed``.
-        seed: seed of that initialisation; ``None`` draws one from NumPy's global
-            generator (seeded by ``tf.keras.utils.set_random_seed``). The same seed gives
-            the same weights as :class:`bigmodel.torch.gpt.GPT`.
+        seed: seed of that initialisation; ``None`` draws one with
+            :func:`bigmodel.gpt_base.default_seed` (NumPy's global generator, seeded by
+            :func:`bigmodel.tf.seed_everything`). The same seed gives the same weights as
+            :class:`bigmodel.torch.gpt.GPT`.
         compute_dtype: ``"float32"`` (default), or ``"bfloat16"``/``"float16"`` for mixed
             precision: the variables stay float32 and are cast for the matrix products;
             LayerNorm, softmax and the loss run in float32.
@@ -80,7 +60,7 @@ class GPT(tf.Module):
         self.compute_dtype = tf.as_dtype(compute_dtype)
         if params is None:
             if seed is None:
-                seed = int(np.random.randint(0, 2**31 - 1))
+                seed = default_seed()
             params = init_params(config, rng=seed)
         check_params(params, config)
         self.variables_by_name: dict[str, tf.Variable] = {
@@ -193,41 +173,10 @@ class GPT(tf.Module):
             )
         return logits, loss
 
-    def generate(
-        self,
-        idx: np.ndarray | tf.Tensor,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        use_cache: bool = True,
-        rng: np.random.Generator | int | None = None,
-    ) -> np.ndarray:
-        """Append ``max_new_tokens`` sampled tokens to ``idx (B, T)``; returns ``(B, T + new)``
-        int64 NumPy ids. Same rules as :meth:`bigmodel.torch.gpt.GPT.generate`.
-
-        Raises:
-            ValueError: ``temperature <= 0``, ``top_k < 1``, ``top_p`` outside (0, 1], or
-                ``idx`` not ``(B, T)`` with ``T >= 1``.
-        """
-        check_sampling(temperature, top_k, top_p)
-        idx = np.asarray(idx, np.int64)
-        if idx.ndim != 2 or idx.shape[1] < 1:
-            raise ValueError(f"idx must be (B, T) token ids with T >= 1, got {idx.shape}")
-        rng = np.random.default_rng(rng)
-        bs = self.config.block_size
-        cache: KVCache | None = None
-        for _ in range(max_new_tokens):
-            if not use_cache:
-                logits, _ = self(idx[:, -bs:])
-            elif cache is None or cache.length >= bs:
-                cache = KVCache(self.config.n_layer)
-                logits, _ = self(idx[:, -bs:], cache=cache)  # prefill
-            else:
-                logits, _ = self(idx[:, -1:], cache=cache)  # (B, 1, V)
-            nxt = sample_next(logits[:, -1, :].numpy(), rng, temperature, top_k, top_p)  # (B,)
-            idx = np.concatenate([idx, nxt[:, None]], axis=1)
-        return idx
+    def next_logits(self, idx: np.ndarray, cache: KVCache | None = None) -> np.ndarray:
+        """Float32 logits ``(B, V)`` of the last position of ``idx (B, T)``, no dropout."""
+        logits, _ = self(np.asarray(idx, np.int64), cache=cache)
+        return logits[:, -1, :].numpy()
 
     # ------------------------------------------------------------ weights
 
@@ -251,26 +200,12 @@ class GPT(tf.Module):
         """The variables as float32 NumPy arrays, named as :func:`bigmodel.gpt.param_shapes`."""
         return {n: v.numpy().copy() for n, v in self.variables_by_name.items()}
 
-    def save(self, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
-        """Write a safetensors checkpoint (config in the metadata); readable by both frameworks."""
-        save_checkpoint(path, self.to_numpy(), self.config, metadata)
-
-    def load(self, path: str | os.PathLike) -> None:
-        """Load a checkpoint into this model.
-
-        Raises:
-            ValueError: the checkpoint's tensors do not fit this model's config (the message
-                names the first mismatched tensor and both shapes).
-        """
-        _, params, _ = load_checkpoint(path)
-        self.load_numpy(params)
-
     @classmethod
-    def from_checkpoint(cls, path: str | os.PathLike) -> GPT:
-        """A new model with the config and weights stored in ``path``."""
+    def from_checkpoint(cls, path: str | os.PathLike, device: str | None = None) -> GPT:
+        """A new model with the config and weights stored in ``path``, its variables on
+        ``device`` (``"cpu"``, ``"cuda"``, ``"/GPU:0"``...; default: TensorFlow's choice)."""
         config, params, _ = load_checkpoint(path)
-        return cls(config, params=params)
-
-    def param_count(self) -> int:
-        """Trainable scalars (the tied output layer counted once)."""
-        return int(sum(np.prod(v.shape) for v in self.params))
+        if device is None:
+            return cls(config, params=params)
+        with tf.device(_device(device)):
+            return cls(config, params=params)

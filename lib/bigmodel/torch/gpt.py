@@ -3,7 +3,8 @@
 Shapes: ``B`` batch, ``T`` sequence length, ``C`` width ``n_embd``, ``H`` heads, ``Q = C/H``
 head size, ``V`` vocabulary. Every matrix is stored input x output (``x @ W``) under the
 names of :func:`bigmodel.gpt.param_shapes`, so the same NumPy arrays and safetensors files
-load into this model and into :class:`bigmodel.tf.gpt.GPT`.
+load into this model and into :class:`bigmodel.tf.gpt.GPT`. Generation, checkpoints and the
+parameter count are :class:`bigmodel.gpt_base.GPTBase`'s, shared with TensorFlow.
 """
 
 from __future__ import annotations
@@ -15,16 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..gpt import (
-    GPTConfig,
-    check_params,
-    check_sampling,
-    init_params,
-    load_checkpoint,
-    param_shapes,
-    sample_next,
-    save_checkpoint,
-)
+from ..gpt import GPTConfig, check_params, init_params, load_checkpoint, param_shapes
+from ..gpt_base import GPTBase, KVCache, default_seed
 
 __all__ = ["GPT", "KVCache", "causal_mask"]
 
@@ -52,24 +45,6 @@ class _LayerNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
-
-
-class KVCache:
-    """Keys and values of the tokens seen so far, one ``(k, v)`` pair per block.
-
-    Each ``k`` and ``v`` is ``(B, H, length, Q)``. Generation feeds the prompt once
-    ("prefill"), then one token at a time, attending to the cached keys and values instead
-    of recomputing them: per new token the work is ``O(length)`` instead of ``O(length²)``.
-    """
-
-    def __init__(self, n_layer: int):
-        self.layers: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * n_layer
-
-    @property
-    def length(self) -> int:
-        """Tokens cached so far (the position of the next token)."""
-        first = self.layers[0]
-        return 0 if first is None else first[0].shape[2]
 
 
 def causal_mask(T: int, past: int = 0, device: torch.device | str | None = None) -> torch.Tensor:
@@ -146,16 +121,17 @@ class _Block(nn.Module):
         return x + self.mlp(self.ln_2(x))
 
 
-class GPT(nn.Module):
+class GPT(GPTBase, nn.Module):
     """GPT-2-style language model; see :class:`bigmodel.gpt.GPTConfig`.
 
     Args:
         config: the shape.
         params: NumPy arrays named as :func:`bigmodel.gpt.param_shapes`; default: GPT-2's
             initialisation (:func:`bigmodel.gpt.init_params`) drawn with ``seed``.
-        seed: seed of that initialisation; ``None`` draws one from PyTorch's generator, so
-            ``torch.manual_seed`` makes it reproducible. The same seed gives the same
-            weights in :class:`bigmodel.tf.gpt.GPT`.
+        seed: seed of that initialisation; ``None`` draws one with
+            :func:`bigmodel.gpt_base.default_seed` (NumPy's global generator, seeded by
+            :func:`bigmodel.torch.seed_everything`). The same seed gives the same weights
+            in :class:`bigmodel.tf.gpt.GPT`.
     """
 
     def __init__(
@@ -173,7 +149,7 @@ class GPT(nn.Module):
         self.ln_f = _LayerNorm(config.n_embd, config.bias)
         if params is None:
             if seed is None:
-                seed = int(torch.randint(0, 2**31 - 1, ()).item())
+                seed = default_seed()
             params = init_params(config, rng=seed)
         self.load_numpy(params)
 
@@ -214,52 +190,15 @@ class GPT(nn.Module):
         return logits, loss
 
     @torch.no_grad()
-    def generate(
-        self,
-        idx: torch.Tensor,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        use_cache: bool = True,
-        rng: np.random.Generator | int | None = None,
-    ) -> torch.Tensor:
-        """Append ``max_new_tokens`` sampled tokens to ``idx (B, T)``; returns ``(B, T + new)``.
-
-        A prompt longer than ``block_size`` is cropped to its last ``block_size`` tokens.
-        With ``use_cache`` the keys and values are cached; once the context is full the
-        window slides, the position embeddings no longer line up with the cache, and the
-        cache is rebuilt from the last ``block_size`` tokens: the result is exactly the
-        uncached one. ``top_k=1`` is greedy decoding. Sampling is done by
-        :func:`bigmodel.gpt.sample_next` with ``rng`` (a seed or a NumPy ``Generator``).
-
-        Raises:
-            ValueError: ``temperature <= 0``, ``top_k < 1``, ``top_p`` outside (0, 1], or
-                ``idx`` not ``(B, T)`` with ``T >= 1``.
-        """
-        check_sampling(temperature, top_k, top_p)
-        if idx.ndim != 2 or idx.shape[1] < 1:
-            raise ValueError(f"idx must be (B, T) token ids with T >= 1, got {tuple(idx.shape)}")
-        rng = np.random.default_rng(rng)
-        bs = self.config.block_size
+    def next_logits(self, idx: np.ndarray, cache: KVCache | None = None) -> np.ndarray:
+        """Float32 logits ``(B, V)`` of the last position of ``idx (B, T)``, in eval mode."""
         was_training = self.training
         self.eval()
-        cache: KVCache | None = None
         try:
-            for _ in range(max_new_tokens):
-                if not use_cache:
-                    logits, _ = self(idx[:, -bs:])
-                elif cache is None or cache.length >= bs:
-                    cache = KVCache(self.config.n_layer)
-                    logits, _ = self(idx[:, -bs:], cache=cache)  # prefill
-                else:
-                    logits, _ = self(idx[:, -1:], cache=cache)  # (B, 1, V)
-                last = logits[:, -1, :].float().cpu().numpy()  # (B, V)
-                nxt = sample_next(last, rng, temperature, top_k, top_p)  # (B,)
-                idx = torch.cat([idx, torch.as_tensor(nxt, device=idx.device)[:, None]], dim=1)
+            logits, _ = self(torch.as_tensor(idx, device=self.wte.weight.device), cache=cache)
         finally:
             self.train(was_training)
-        return idx
+        return logits[:, -1, :].float().cpu().numpy()
 
     # ------------------------------------------------------------ weights
 
@@ -284,26 +223,9 @@ class GPT(nn.Module):
             n: own[n].detach().float().cpu().numpy().copy() for n in param_shapes(self.config)
         }
 
-    def save(self, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
-        """Write a safetensors checkpoint (config in the metadata); readable by both frameworks."""
-        save_checkpoint(path, self.to_numpy(), self.config, metadata)
-
-    def load(self, path: str | os.PathLike) -> None:
-        """Load a checkpoint into this model.
-
-        Raises:
-            ValueError: the checkpoint's tensors do not fit this model's config (the message
-                names the first mismatched tensor and both shapes).
-        """
-        _, params, _ = load_checkpoint(path)
-        self.load_numpy(params)
-
     @classmethod
-    def from_checkpoint(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> GPT:
-        """A new model with the config and weights stored in ``path``."""
+    def from_checkpoint(cls, path: str | os.PathLike, device: str | torch.device | None = None) -> GPT:
+        """A new model with the config and weights stored in ``path``, on ``device``
+        (default: the CPU)."""
         config, params, _ = load_checkpoint(path)
-        return cls(config, params=params).to(device)
-
-    def param_count(self) -> int:
-        """Trainable scalars (the tied output layer counted once)."""
-        return sum(p.numel() for p in self.parameters())
+        return cls(config, params=params).to(device or "cpu")

@@ -1,33 +1,44 @@
-"""Training loop for :class:`bigmodel.torch.gpt.GPT`; mirrors :mod:`bigmodel.tf.gpt_train`.
+"""Training of :class:`bigmodel.torch.gpt.GPT`; mirrors :mod:`bigmodel.tf.gpt_train`.
 
 AdamW with decoupled weight decay (Loshchilov and Hutter, 2019) on matrices and embeddings
 only, linear warm-up then cosine decay (:func:`bigmodel.gpt.lr_at`), gradient clipping by
-global norm, and a periodic loss estimate on fixed train and validation batches. The
-precision follows the book's policy (:func:`bigmodel.torch.precision`): bfloat16 autocast
-on GPUs that compute it natively, float16 autocast with a gradient scaler on older CUDA
-GPUs, float32 on a CPU; ``precision=`` names another.
+global norm, and a periodic loss estimate on fixed train and validation batches: the loop
+is :func:`bigmodel.gpt_base.train_loop`, shared with TensorFlow; this module supplies the
+optimizer step. The precision follows the book's policy (:func:`bigmodel.torch.precision`):
+bfloat16 autocast on GPUs that compute it natively, float16 autocast with a gradient scaler
+on older CUDA GPUs, float32 on a CPU; ``precision=`` names another.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
 
 import numpy as np
 import torch
 
 from ..budget import check_precision
-from ..gpt import TrainConfig, TrainHistory, check_tokens, eval_batches, get_batch
-from ..progress import progress
+from ..gpt import TrainConfig, TrainHistory
+from ..gpt_base import train_loop
 from .device import precision as device_precision
 from .gpt import GPT
 
 __all__ = ["configure_optimizer", "estimate_loss", "train"]
 
 
-def configure_optimizer(model: GPT, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
+def _device_of(model: GPT) -> torch.device:
+    return next(model.parameters()).device
+
+
+def configure_optimizer(
+    model: GPT, cfg: TrainConfig, precision: str = "float32"
+) -> torch.optim.AdamW:
     """AdamW with weight decay on parameters of 2 or more dimensions (matrices, embeddings)
-    and none on biases and LayerNorm gains, as nanoGPT does."""
+    and none on biases and LayerNorm gains, as nanoGPT does.
+
+    ``precision`` is the one training will use; float16 needs a gradient scaler, which
+    :func:`train` keeps next to the optimizer (PyTorch's optimizer itself does not change).
+    """
+    check_precision(precision)
     decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
     groups = [
@@ -35,29 +46,28 @@ def configure_optimizer(model: GPT, cfg: TrainConfig, device: torch.device) -> t
         {"params": no_decay, "weight_decay": 0.0},
     ]
     # the fused CUDA kernel updates all tensors in one launch
-    fused = {"fused": True} if device.type == "cuda" else {}
+    fused = {"fused": True} if _device_of(model).type == "cuda" else {}
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, eps=1e-8, **fused)
 
 
-def _autocast(device: torch.device, dtype: torch.dtype | None):
-    if dtype is None:
+def _autocast(device: torch.device, precision: str):
+    if precision == "float32":
         return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=dtype)
+    return torch.autocast(device_type=device.type, dtype=getattr(torch, precision))
 
 
 @torch.no_grad()
 def estimate_loss(
-    model: GPT,
-    batches: list[tuple[np.ndarray, np.ndarray]],
-    amp_dtype: torch.dtype | None = None,
+    model: GPT, batches: list[tuple[np.ndarray, np.ndarray]], precision: str = "float32"
 ) -> float:
-    """Mean cross-entropy (nats/token) of ``model`` over ``(x, y)`` batches of ``(B, T)`` ids."""
-    device = next(model.parameters()).device
+    """Mean cross-entropy (nats/token) of ``model`` over ``(x, y)`` batches of ``(B, T)`` ids,
+    computed in ``precision``, without dropout."""
+    device = _device_of(model)
     was_training = model.training
     model.eval()
     total = torch.zeros((), device=device)
     for x, y in batches:
-        with _autocast(device, amp_dtype):
+        with _autocast(device, check_precision(precision)):
             _, loss = model(torch.as_tensor(x, device=device), torch.as_tensor(y, device=device))
         total += loss.float()
     model.train(was_training)
@@ -89,35 +99,18 @@ def train(
 
     Both frameworks draw the same batches from ``cfg.seed`` (:func:`bigmodel.gpt.get_batch`).
     """
-    device = next(model.parameters()).device
-    T = model.config.block_size
+    device = _device_of(model)
     name = check_precision(precision) if precision is not None else device_precision(device)
-    amp_dtype = None if name == "float32" else getattr(torch, name)
-    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
-    opt = configure_optimizer(model, cfg, device)
+    scaler = torch.amp.GradScaler(device.type, enabled=name == "float16")
+    opt = configure_optimizer(model, cfg, name)
     step_model = torch.compile(model) if compile else model
-    rng = np.random.default_rng(cfg.seed)
-    V = model.config.vocab_size
-    train_tokens = check_tokens(train_tokens, T, V, "train")
-    val_tokens = check_tokens(val_tokens, T, V, "val")
-    evals = eval_batches(train_tokens, val_tokens, cfg.batch_size, T, cfg.eval_iters, cfg.seed)
-    hist = TrainHistory()
-    train_seconds = 0.0
 
-    def sync() -> None:
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
-    model.train()
-    for step in progress(range(cfg.max_steps), show_progress, desc="training"):
-        t0 = time.perf_counter()
-        lr = cfg.lr_at(step)
+    def step(xb: np.ndarray, yb: np.ndarray, lr: float) -> torch.Tensor:
         for g in opt.param_groups:
             g["lr"] = lr
-        xb, yb = get_batch(train_tokens, cfg.batch_size, T, rng)
         x = torch.as_tensor(xb).to(device, non_blocking=True)
         y = torch.as_tensor(yb).to(device, non_blocking=True)
-        with _autocast(device, amp_dtype):
+        with _autocast(device, name):
             _, loss = step_model(x, y)
         scaler.scale(loss).backward()
         if cfg.grad_clip > 0:
@@ -126,18 +119,15 @@ def train(
         scaler.step(opt)
         scaler.update()
         opt.zero_grad(set_to_none=True)
-        hist.tokens += cfg.batch_size * T
-        last = step + 1 == cfg.max_steps
-        if step == 0 or (step + 1) % cfg.eval_interval == 0 or last:
-            sync()
-        train_seconds += time.perf_counter() - t0
-        if step == 0:
-            hist.first_step_seconds = train_seconds
-        if (step + 1) % cfg.eval_interval == 0 or last:
-            hist.step.append(step + 1)
-            hist.seconds.append(train_seconds)
-            hist.loss.append(estimate_loss(model, evals["train"], amp_dtype))
-            hist.val_loss.append(estimate_loss(model, evals["val"], amp_dtype))
-            if target_val_loss is not None and hist.val_loss[-1] <= target_val_loss:
-                break
-    return hist
+        return loss
+
+    def sync(loss: torch.Tensor) -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    model.train()
+    return train_loop(
+        step, lambda batches: estimate_loss(model, batches, name), sync, train_tokens,
+        val_tokens, cfg, model.config.block_size, model.config.vocab_size, show_progress,
+        target_val_loss,
+    )
