@@ -18,7 +18,7 @@ on GPUs that compute it natively: compute capability 8.0 and newer) and ``"float
 (autocast with loss scaling, on older CUDA GPUs such as Colab's T4). See
 :func:`precision_for`.
 
-Time estimates divide a job's FLOPs by a GPU's dense peak (:data:`GPUS`) in the job's
+Time estimates divide a job's FLOPs by a GPU's dense peak (:data:`bigmodel.gpus.GPUS`) in the job's
 precision at a stated utilisation. They are estimates for a budget test, not measurements.
 """
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from .conv import CNNConfig, conv_output_size
 from .gpt import GPTConfig, flops_per_token
@@ -36,11 +36,9 @@ from .gpus import GPUS, GPUSpec  # noqa: F401  (re-exported: the budget's GPUs)
 PRECISIONS = ("float32", "bfloat16", "float16")
 BRANCHES = ("cpu", "gpu")
 
-T = TypeVar("T")
-
 
 def check_precision(precision: str, source: str = "precision") -> str:
-    """``precision`` if it is one of :data:`PRECISIONS`; else a ``ValueError`` naming them."""
+    """``precision`` if it is one of ``PRECISIONS``; else a ``ValueError`` naming them."""
     if precision not in PRECISIONS:
         raise ValueError(f"{source}={precision!r}; choose one of {PRECISIONS}")
     return precision
@@ -55,7 +53,7 @@ def precision_for(kind: str, capability: tuple[int, int] | None = None) -> str:
 
     Returns ``"bfloat16"`` on CUDA GPUs of capability 8.0 and newer (A100, L4, H100),
     ``"float16"`` on older ones (T4: 7.5), ``"float32"`` on CPUs and Apple GPUs.
-    ``BIGMODEL_PRECISION`` (one of :data:`PRECISIONS`), when set, wins.
+    ``BIGMODEL_PRECISION`` (one of ``PRECISIONS``), when set, wins.
     """
     env = os.environ.get("BIGMODEL_PRECISION", "").strip()
     if env:
@@ -84,7 +82,7 @@ class Branch:
     def gpu(self) -> bool:
         return self.name == "gpu"
 
-    def pick(self, cpu: T, gpu: T, dry: Any = None) -> T:
+    def pick(self, cpu: Any, gpu: Any, dry: Any = None) -> Any:
         """``cpu`` on the CPU branch, ``gpu`` on the GPU branch, ``dry`` (if given) in a dry run."""
         if not self.gpu:
             return cpu
