@@ -57,9 +57,13 @@ test-portable: venv
 ## make test-gpu-branch: every notebook on its GPU branch, rehearsed on this CPU with the
 ## knobs' `dry` sizes and a T4's float16 + loss scaling (not under nbval, whose stored
 ## outputs are the CPU branch's); executed copies go to $(GPU_BRANCH_OUT)
-GPU_BRANCH_ENV := BIGMODEL_BRANCH=gpu BIGMODEL_PRECISION=float16
-GPU_BRANCH_OUT ?= _build/gpu-branch
 GPU_BRANCH_JOBS ?= 2
+# one thread per notebook: $(GPU_BRANCH_JOBS) notebooks at once would otherwise
+# oversubscribe the cores, and busy-waiting thread pools then run many times slower
+GPU_BRANCH_ENV := BIGMODEL_BRANCH=gpu BIGMODEL_PRECISION=float16 \
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
+GPU_BRANCH_OUT ?= _build/gpu-branch
 test-gpu-branch: venv
 	@mkdir -p $(GPU_BRANCH_OUT)
 	@printf '%s\n' $(NB) | xargs -P $(GPU_BRANCH_JOBS) -I{} sh -c '\
