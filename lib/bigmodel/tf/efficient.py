@@ -1,0 +1,198 @@
+"""Training tricks, measured on the book's models; mirrors :mod:`bigmodel.torch.efficient`.
+
+- Gradient accumulation: the gradients of ``k`` micro-batches, each loss divided by
+  ``k``, add up to the gradient of the whole batch (:func:`loss_and_grads`).
+- Mixed precision on a CPU: the GPT computes in bfloat16 (``compute_dtype``) with float32
+  variables, LayerNorm, softmax and loss, as :class:`bigmodel.tf.gpt.GPT` documents.
+- Activation checkpointing: each GPT block under ``tf.recompute_grad`` keeps only its
+  input for the backward pass and recomputes the rest.
+- :func:`peak_memory` measures one training step's peak memory in a fresh process
+  (``python -m bigmodel.tf.efficient``): the peak resident set size
+  (:func:`bigmodel.distributed.peak_rss_mb`) minus the resident size just before the step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from .. import distributed as core
+from ..budget import check_precision
+from ..gpt import GPTConfig, init_params
+from .fcnn import FCNN
+from .gpt import GPT
+from .loop import loss_fn
+
+__all__ = ["loss_and_grads", "main", "peak_memory", "time_step", "train_gpt"]
+
+
+def _variables(model) -> dict[str, tf.Variable]:
+    if isinstance(model, FCNN):
+        return {n: getattr(model, n) for n in ("W1", "b1", "W2", "b2")}
+    return dict(model.variables_by_name)
+
+
+def _block(model: GPT, i: int):
+    def block(h: tf.Tensor) -> tf.Tensor:
+        h = h + model._attention(model._layer_norm(h, f"h.{i}.ln_1"), i, None, False)
+        return h + model._mlp(model._layer_norm(h, f"h.{i}.ln_2"), i, False)
+
+    return block
+
+
+def _loss(model, x: tf.Tensor, y: tf.Tensor, checkpoint: bool) -> tf.Tensor:
+    if isinstance(model, FCNN):
+        if checkpoint:
+            raise ValueError("checkpoint=True applies to the GPT's blocks; the FCNN has none")
+        return loss_fn(model(x), y, "cross_entropy")
+    T = int(x.shape[1])
+    tok = tf.gather(model.variables_by_name["wte.weight"], x)  # (B, T, C)
+    h = tf.cast(tok + model.variables_by_name["wpe.weight"][:T], model.compute_dtype)
+    for i in range(model.config.n_layer):
+        block = _block(model, i)
+        # keep only the block's input; recompute its inside during the backward pass
+        h = tf.recompute_grad(block)(h) if checkpoint else block(h)
+    h = model._layer_norm(h, "ln_f")
+    logits = tf.cast(tf.matmul(h, model._w("wte.weight"), transpose_b=True), tf.float32)
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+
+
+def loss_and_grads(model, x: np.ndarray, y: np.ndarray, micro_batches: int = 1,
+                   precision: str = "float32", checkpoint: bool = False
+                   ) -> tuple[float, dict[str, np.ndarray]]:
+    """Mean loss over the batch and its gradients, from ``micro_batches`` equal parts.
+
+    Args:
+        model: a :class:`bigmodel.tf.fcnn.FCNN` (``x (n, 784)`` floats) or a
+            :class:`bigmodel.tf.gpt.GPT` (``x, y (B, T)`` token ids).
+        micro_batches: accumulate this many parts; each part's loss is divided by it, so
+            the sum of the parts' gradients is the whole batch's gradient.
+        precision: ``"float32"`` or ``"bfloat16"``/``"float16"`` compute (GPT only).
+        checkpoint: recompute each GPT block in the backward pass (``tf.recompute_grad``).
+
+    Returns:
+        ``(loss in nats, {name: gradient})``, float32 NumPy arrays named as the model's
+        parameters.
+    """
+    micro_batches = core.check_micro_batches(micro_batches, len(x))
+    check_precision(precision)
+    if precision != "float32" and isinstance(model, FCNN):
+        raise ValueError(f"precision={precision!r} is for the GPT here; use float32 for the FCNN")
+    named = _variables(model)
+    variables = list(named.values())
+    saved = getattr(model, "compute_dtype", None)
+    if saved is not None:
+        model.compute_dtype = tf.as_dtype(precision)
+    try:
+        grads = [tf.zeros_like(v) for v in variables]
+        total = 0.0
+        for xm, ym in zip(np.split(np.asarray(x), micro_batches),
+                          np.split(np.asarray(y), micro_batches), strict=True):
+            with tf.GradientTape() as tape:
+                loss = _loss(model, tf.constant(xm), tf.constant(ym), checkpoint) / micro_batches
+            step = tape.gradient(loss, variables)
+            grads = [g + tf.convert_to_tensor(s) for g, s in zip(grads, step, strict=True)]
+            total += float(loss)
+    finally:
+        if saved is not None:
+            model.compute_dtype = saved
+    return total, {n: g.numpy().astype(np.float32) for n, g in zip(named, grads, strict=True)}
+
+
+def time_step(model, x: np.ndarray, y: np.ndarray, precision: str = "float32",
+              checkpoint: bool = False, repeats: int = 5) -> float:
+    """Median seconds of one forward and backward pass (after one warm-up pass)."""
+    times = []
+    for i in range(repeats + 1):
+        t0 = time.perf_counter()
+        loss_and_grads(model, x, y, 1, precision, checkpoint)
+        if i:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def train_gpt(model: GPT, tokens: np.ndarray, steps: int, batch: int, lr: float = 3e-3,
+              precision: str = "float32", seed: int = 0) -> list[float]:
+    """Train ``model`` in place with Adam for ``steps`` steps; return each step's loss (nats).
+
+    Batches are ``batch`` windows of ``tokens`` (1-D ids) drawn by
+    :func:`bigmodel.distributed.batch_rows` from ``seed``: two runs with the same seed see
+    the same batches, whatever their precision.
+    """
+    check_precision(precision)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    T = model.config.block_size
+    tokens = np.asarray(tokens, np.int64)
+    variables = list(model.variables_by_name.values())
+    opt = tf.keras.optimizers.Adam(learning_rate=lr, epsilon=1e-8)
+    saved, model.compute_dtype = model.compute_dtype, tf.as_dtype(precision)
+
+    @tf.function(reduce_retracing=True)
+    def step_fn(x, y):
+        with tf.GradientTape() as tape:
+            loss = _loss(model, x, y, checkpoint=False)
+        grads = tape.gradient(loss, variables)
+        opt.apply_gradients(zip(grads, variables, strict=True))
+        return loss
+
+    losses = []
+    try:
+        for step in range(steps):
+            rows = core.batch_rows(len(tokens) - T, batch, step, seed)
+            idx = rows[:, None] + np.arange(T)[None, :]  # (batch, T)
+            losses.append(float(step_fn(tf.constant(tokens[idx]), tf.constant(tokens[idx + 1]))))
+    finally:
+        model.compute_dtype = saved
+    return losses
+
+
+def peak_memory(config: GPTConfig, batch: int, checkpoint: bool, seed: int = 0) -> dict:
+    """One training step's memory and time for a GPT of ``config`` on ``batch`` sequences.
+
+    Meant for a fresh process (the peak resident size never falls): a short warm-up step
+    loads the kernels, then ``rss_before`` (MiB) is read, one full step runs, and
+    ``peak_mb`` is the process's peak resident size minus ``rss_before``.
+
+    Returns:
+        ``{"peak_mb", "rss_before_mb", "seconds", "loss"}``.
+    """
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    model = GPT(config, params=init_params(config, rng=seed))
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, config.vocab_size, (batch, config.block_size))
+    y = rng.integers(0, config.vocab_size, (batch, config.block_size))
+    loss_and_grads(model, x[:1, :8], y[:1, :8], checkpoint=checkpoint)  # warm-up, small
+    before = core.rss_mb()
+    t0 = time.perf_counter()
+    loss, _ = loss_and_grads(model, x, y, checkpoint=checkpoint)
+    seconds = time.perf_counter() - t0
+    return {"peak_mb": core.peak_rss_mb() - before, "rss_before_mb": before,
+            "seconds": seconds, "loss": loss}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bigmodel.tf.efficient --config '{...}' --batch 4 [--checkpoint]``:
+    prints :func:`peak_memory`'s dictionary as JSON (and writes it to ``--out``)."""
+    p = argparse.ArgumentParser(prog="bigmodel.tf.efficient")
+    p.add_argument("--config", required=True, help="GPTConfig fields as JSON")
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--checkpoint", action="store_true")
+    p.add_argument("--out", default=None, help="folder for results.json")
+    args = p.parse_args(argv)
+    result = peak_memory(GPTConfig.from_dict(json.loads(args.config)), args.batch, args.checkpoint)
+    print(json.dumps(result))
+    if args.out:
+        from pathlib import Path
+
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        (Path(args.out) / "results.json").write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
