@@ -4,7 +4,7 @@ Carlini et al. (2019), "The Secret Sharer", plant a *canary*, a sentence with a 
 secret such as ``"my PIN is 4917"``, ``k`` times in the training text, train the model,
 then rank the true secret among every possible one (here all ``10**n_digits`` PINs) by
 the model's log-perplexity of the secret given the prefix. With ``|R|`` candidates and
-the true secret at rank ``r`` (1 = the most likely), its **exposure** is
+the true secret at rank ``r`` (1 = the most likely), its **exposure** is::
 
     exposure = log2 |R| - log2 r,
 
