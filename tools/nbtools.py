@@ -29,7 +29,7 @@ JUPYTEXT_FORMATS = "ipynb,md//md:myst"
 # release process (README, "Releasing"); tested to equal the package version.
 RELEASE = "v0.1.0"
 # Extras a chapter needs beyond the core package (Colab has PyTorch and TensorFlow).
-CHAPTER_EXTRAS = {"06_applications": "apps"}
+CHAPTER_EXTRAS = {"04b_transformer": "text", "06_applications": "apps"}
 
 # The first code cell of every chapter (right after the title). The repository address is
 # also the site's (`repository.url` in _config.yml).

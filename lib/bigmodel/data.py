@@ -12,11 +12,13 @@ A file is used only if the SHA-256 of its content (uncompressed, for ``.gz`` fil
 equals the published sum. A file that is present but wrong stops the search with
 :class:`ChecksumError`: it is never used, and never overwritten by a download.
 
-Data sets of many small files (the 3,000 recordings of FSDD) take their sums from a
-manifest shipped inside this package (``bigmodel/manifests/``), never from a downloaded
-file. Their files sit in a folder (``D/fsdd/recordings/``) or in a tar.gz of that folder
-(``D/fsdd/fsdd-v1.0.10-recordings.tar.gz``); a download unpacks the verified files into
-the user cache.
+Data sets of many small files (the 3,000 recordings of FSDD, the 58 JSON files of the Tang
+poems) take their sums from a manifest shipped inside this package (``bigmodel/manifests/``),
+never from a downloaded file. Their files sit in a folder (``D/fsdd/recordings/``,
+``D/tang-poems/tang/``) or in a tar.gz of that folder
+(``D/fsdd/fsdd-v1.0.10-recordings.tar.gz``, ``D/tang-poems/quan-tang-shi-poet.tang.tar.gz``);
+a download fetches the published archive (FSDD) or each file (the Tang poems), verifies
+every file, and only then keeps them in the user cache.
 """
 
 from __future__ import annotations
@@ -48,13 +50,16 @@ __all__ = [
     "DownloadError",
     "FSDD",
     "MNIST",
+    "TangPoems",
     "cache_dir",
     "fetch",
     "load_fsdd",
     "load_mnist",
     "load_rt_polarity",
+    "load_tang_poems",
     "load_tiny_shakespeare",
     "read_wav",
+    "tang_text",
 ]
 
 
@@ -96,6 +101,7 @@ class Dataset:
     # (``sha256  name`` lines, the format of sha256sum), the files sit in ``folder`` of a
     # data directory, or in a tar.gz named in ``local_archives``, and the downloaded
     # ``archive`` is searched for ``folder/name`` at any depth (GitHub adds a top folder).
+    # Without an ``archive``, each file is downloaded from ``base_url + name``.
     # Their bytes are kept as they are (no re-encoding).
     manifest: str | None = None
     folder: str = ""
@@ -175,6 +181,18 @@ DATASETS: dict[str, Dataset] = {
             "free-spoken-digit-dataset-1.0.10.tar.gz",
             "v1.0.10.tar.gz",
         ),
+    ),
+    "tang-poems": Dataset(
+        name="tang-poems",
+        url_env="BIGMODEL_TANG_POEMS_URL",
+        # chinese-poetry's files at a pinned commit, one by one; the folder is 全唐诗
+        # (percent-encoded). Each file is checked against the shipped manifest.
+        base_url="https://raw.githubusercontent.com/chinese-poetry/chinese-poetry/"
+        "99ebbef7e1345c0985c44b9fd96a3f9e776f117b/%E5%85%A8%E5%94%90%E8%AF%97/",
+        files=(),
+        manifest="tang-poems-99ebbef.sha256",
+        folder="tang",
+        local_archives=("quan-tang-shi-poet.tang.tar.gz",),
     ),
 }
 
@@ -393,8 +411,10 @@ def _download(ds: Dataset, dest: Path, timeout: float) -> dict[str, bytes]:
             contents[f.name] = _verify(folder / f.name, f, ds.name)  # bad: raises, never overwritten
         else:
             missing.append(f)
-    if missing and ds.manifest:
+    if missing and ds.manifest and ds.archive:
         contents.update(_download_many(ds, missing, folder, base + str(ds.archive), timeout))
+    elif missing and ds.manifest:
+        contents.update(_download_each(ds, missing, folder, base, timeout))
     elif missing and ds.archive:
         unpacked = _from_archive(ds, _get(base + ds.archive, timeout))
         for f in missing:
@@ -432,6 +452,33 @@ def _download_many(
     return {f.name: _keep(folder, f, found[f.name], url) for f in missing}
 
 
+def _download_each(
+    ds: Dataset, missing: list[DataFile], folder: Path, base: str, timeout: float
+) -> dict[str, bytes]:
+    """The ``missing`` files of a manifest data set without an archive, each from
+    ``base + name``, kept in ``folder``. Every one is downloaded and checked before the
+    first is written: a wrong or absent file keeps nothing."""
+    nothing = "Nothing was kept."
+    raw = {}
+    for f in missing:
+        url = base + f.name
+        try:
+            body = _get(url, timeout)
+        except urllib.error.HTTPError as e:  # its message does not name the file
+            raise DownloadError(
+                f"{url} answered HTTP {e.code} ({e.reason}); no file of the data set was kept"
+            ) from e
+        raw[f.name] = _check_sum(body, f, f"the file downloaded from {url}", nothing)
+    try:
+        folder.mkdir(exist_ok=True)
+    except PermissionError as e:
+        raise DataPermissionError(
+            f"data set {ds.name!r}: cannot create {folder}: permission denied. Set "
+            "BIGMODEL_CACHE to a directory you can write."
+        ) from e
+    return {f.name: _keep(folder, f, raw[f.name], base + f.name) for f in missing}
+
+
 def fetch(
     name: str,
     data_dir: str | os.PathLike | None = None,
@@ -442,7 +489,8 @@ def fetch(
     """Find (or download) the data set ``name`` and return the directory holding its files.
 
     Args:
-        name: a key of :data:`DATASETS` (``"mnist"``, ``"tinyshakespeare"``, ``"fsdd"``).
+        name: a key of :data:`DATASETS` (``"mnist"``, ``"tinyshakespeare"``, ``"fsdd"``,
+            ``"tang-poems"``, ...).
         data_dir: a directory to look in first.
         download: allow the download from the canonical address (step 4).
         timeout: seconds before a silent server counts as unreachable.
@@ -480,7 +528,7 @@ def _locate(
 
     dest = cache_dir() / ds.name
     base = os.environ.get(ds.url_env) or ds.base_url
-    if ds.manifest:  # one archive holds them all: name its address
+    if ds.manifest and ds.archive:  # one archive holds them all: name its address
         base = base.rstrip("/") + "/" + str(ds.archive)
     if download:
         try:
@@ -739,3 +787,96 @@ def load_fsdd(data_dir: str | os.PathLike | None = None, *, download: bool = Tru
         sample_rate=8000,
         source=d,
     )
+
+
+# ---------------------------------------------------------------------- Tang poems
+
+
+@dataclass(frozen=True)
+class TangPoems:
+    """《全唐诗》 (Complete Tang Poems, compiled 1705) as digitised by the chinese-poetry
+    project (MIT license, commit 99ebbef): 57,607 poems in traditional characters.
+
+    Item ``i`` is poem ``i`` in the order of the files ``poet.tang.0.json``,
+    ``poet.tang.1000.json``, ... ``poet.tang.57000.json`` (by number) and of the poems in
+    each file. The text is as published: traditional characters, full-width punctuation
+    (``，`` and ``。`` end the halves of a couplet), editorial notes in brackets such as
+    ``（一作...）``, and ``□`` for a character lost in the sources.
+
+    Attributes:
+        title: ``(N,)`` the poems' titles.
+        author: ``(N,)`` the poets' names.
+        paragraphs: per poem its lines as published, usually one couplet per line
+            (``"床前明月光，疑是地上霜。"``); 4 poems have none.
+        source: the directory the files were read from.
+    """
+
+    title: list[str]
+    author: list[str]
+    paragraphs: list[list[str]]
+    source: Path
+
+    def __len__(self) -> int:
+        return len(self.title)
+
+    @property
+    def n_characters(self) -> int:
+        """Characters in all the lines, punctuation included (3,668,082)."""
+        return sum(len(line) for lines in self.paragraphs for line in lines)
+
+
+def _tang_order(name: str) -> int:
+    """``poet.tang.12000.json`` -> 12000, so the files are read in the published order."""
+    m = re.fullmatch(r"poet\.tang\.(\d+)\.json", name)
+    if m is None:  # the manifest lists only such names; guard against a changed manifest
+        raise ValueError(f"unexpected Tang-poem file name {name!r}; expected poet.tang.<N>.json")
+    return int(m.group(1))
+
+
+def load_tang_poems(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> TangPoems:
+    """The 57,607 poems of 《全唐诗》 in traditional characters, from 58 checked JSON files.
+
+    Every file is checked against the SHA-256 manifest shipped with this package. The poems
+    hold 3,668,082 characters of poem text (the ``paragraphs``), 9,588 distinct ones.
+
+    Args:
+        data_dir: a directory to look in first (see the module docstring for the order); it
+            may hold ``tang/poet.tang.*.json`` or ``quan-tang-shi-poet.tang.tar.gz``, directly
+            or in ``tang-poems/``.
+        download: allow the download of the 58 files (25 MB of JSON) from the chinese-poetry
+            repository at the pinned commit (``$BIGMODEL_TANG_POEMS_URL`` overrides the address).
+
+    Returns:
+        :class:`TangPoems`; :func:`tang_text` makes one training text of it.
+    """
+    import json
+
+    d, contents = _locate("tang-poems", data_dir, download)
+    title: list[str] = []
+    author: list[str] = []
+    paragraphs: list[list[str]] = []
+    for name in sorted(contents, key=_tang_order):
+        try:
+            poems = json.loads(contents[name].decode("utf-8"))
+            for p in poems:
+                title.append(str(p["title"]))
+                author.append(str(p["author"]))
+                paragraphs.append([str(line) for line in p["paragraphs"]])
+        except (ValueError, KeyError, TypeError) as e:  # only if the manifest were changed
+            raise ValueError(f"{name} is not a list of poems with title, author, paragraphs: {e!r}") from e
+    return TangPoems(title=title, author=author, paragraphs=paragraphs, source=d)
+
+
+def tang_text(poems: TangPoems) -> str:
+    """One training text of the poems: each poem's lines joined by ``"\\n"``, poems separated
+    by a blank line (``"\\n\\n"``), titles and authors left out, poems without lines skipped.
+
+    The titles are left out because they are not verse: a median of 6 characters, but 66
+    of them longer than 100 (whole sentences of prose), so a character model trained on them
+    would spend capacity on prose and mix it into the lines whose form (5 or 7 characters
+    per half-line, :func:`bigmodel.poems.form_share`) the book measures. The blank line
+    marks where a poem ends, so a model learns to end a poem and to begin the next; a
+    prompt of ``"\\n\\n"`` asks for a new poem. The text has 57,603 poems and 9,589
+    distinct characters (the 9,588 of the poems and ``"\\n"``).
+    """
+    return "\n\n".join("\n".join(lines) for lines in poems.paragraphs if lines)

@@ -1,0 +1,272 @@
+"""Train the book's shipped character-level GPT checkpoints: ``python -m bigmodel.train``.
+
+One command per corpus makes ``<out>/<corpus>.safetensors`` (the weights, the config and the
+tokenizer's characters in the safetensors metadata), ``<out>/<corpus>.log`` (the training
+log) and ``<out>/<corpus>.json`` (the command line, date, host CPU, library versions, steps,
+wall time, the final validation loss on stated fixed batches, and the SHA-256 of the
+.safetensors file). The shipped files in ``bigmodel/checkpoints/`` were made so, on one CPU
+thread of a shared 2-core machine (43 and 24 minutes)::
+
+    python -m bigmodel.train --corpus shakespeare --config small --dropout 0.1 --steps 2500 \\
+        --batch 32 --lr 3e-3 --warmup 200 --eval-interval 250 --eval-iters 20 --seed 0 --threads 1
+    python -m bigmodel.train --corpus tang --config small --n-embd 96 --steps 2000 \\
+        --batch 16 --lr 3e-3 --warmup 100 --eval-interval 250 --eval-iters 10 --seed 0 --threads 1
+
+(the lines are also in each ``.json``, with the data directory in ``BIGMODEL_DATA``). The
+model is :class:`bigmodel.torch.gpt.GPT`, trained in float32 by
+:func:`bigmodel.torch.gpt_train.train` on the first 90 % of the corpus's token ids; the last
+10 % are the validation split, as in chapter 05.
+
+Only :func:`main` imports PyTorch; the other functions here need NumPy alone, so a reader
+of a checkpoint (:func:`checkpoint_tokenizer`, :func:`check_batches`) needs no framework.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import importlib.resources
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .gpt import CONFIGS, GPTConfig, TrainConfig, get_batch, load_checkpoint
+from .tokenizer import CharTokenizer
+
+__all__ = [
+    "CORPORA",
+    "CheckBatches",
+    "checkpoint_path",
+    "checkpoint_tokenizer",
+    "check_batches",
+    "corpus_text",
+    "file_sha256",
+    "main",
+    "split_ids",
+]
+
+CORPORA = ("shakespeare", "tang")
+
+# metadata key of the tokenizer's characters in the checkpoint (a JSON string)
+TOKENIZER_KEY = "tokenizer"
+
+
+def corpus_text(corpus: str, data_dir: str | os.PathLike | None = None) -> str:
+    """The training text of ``corpus``: Tiny Shakespeare, or the Tang poems as made by
+    :func:`bigmodel.data.tang_text`."""
+    from . import data
+
+    if corpus == "shakespeare":
+        return data.load_tiny_shakespeare(data_dir)
+    if corpus == "tang":
+        return data.tang_text(data.load_tang_poems(data_dir))
+    raise ValueError(f"corpus={corpus!r} is unknown; use one of {CORPORA}")
+
+
+def split_ids(ids: np.ndarray, train_share: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, val)``: the first ``train_share`` of the ids and the rest, as chapter 05."""
+    n_train = int(train_share * len(ids))
+    return ids[:n_train], ids[n_train:]
+
+
+@dataclass(frozen=True)
+class CheckBatches:
+    """The fixed validation batches a checkpoint's stated loss is measured on.
+
+    ``n`` batches of ``batch_size`` windows of ``block_size + 1`` tokens, drawn by
+    :func:`bigmodel.gpt.get_batch` from ``numpy.random.default_rng(seed)`` out of the
+    validation split.
+    """
+
+    n: int = 4
+    batch_size: int = 16
+    seed: int = 1234
+
+
+def check_batches(
+    val_ids: np.ndarray, block_size: int, spec: CheckBatches = CheckBatches()
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The ``spec.n`` batches ``(x (B, T), y (B, T))`` of :class:`CheckBatches` from ``val_ids``."""
+    rng = np.random.default_rng(spec.seed)
+    return [get_batch(val_ids, spec.batch_size, block_size, rng) for _ in range(spec.n)]
+
+
+def checkpoint_path(corpus: str, folder: str | os.PathLike | None = None) -> Path:
+    """``<folder>/<corpus>.safetensors``; the default folder is the package's ``checkpoints/``."""
+    if corpus not in CORPORA:
+        raise ValueError(f"corpus={corpus!r} is unknown; use one of {CORPORA}")
+    if folder is None:
+        folder = Path(str(importlib.resources.files("bigmodel") / "checkpoints"))
+    return Path(folder) / f"{corpus}.safetensors"
+
+
+def checkpoint_tokenizer(path: str | os.PathLike) -> CharTokenizer:
+    """The character tokenizer stored in the metadata of the checkpoint at ``path``.
+
+    Raises:
+        ValueError: the checkpoint holds no tokenizer (it was not written by this module).
+    """
+    _, _, meta = load_checkpoint(path)
+    if TOKENIZER_KEY not in meta:
+        raise ValueError(f"{path} holds no tokenizer in its metadata (keys: {sorted(meta)})")
+    data = json.loads(meta[TOKENIZER_KEY])
+    if data.get("type") != "char" or "chars" not in data:
+        raise ValueError(f"{path}: the stored tokenizer is not a character tokenizer")
+    return CharTokenizer(data["chars"])
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes, hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m bigmodel.train",
+        description="Train a character-level GPT on a corpus and write a checkpoint, a log "
+        "and a JSON record.",
+    )
+    p.add_argument("--corpus", choices=CORPORA, required=True)
+    p.add_argument("--config", default="small", choices=sorted(CONFIGS),
+                   help="named GPTConfig to start from (bigmodel.gpt.CONFIGS); default small")
+    p.add_argument("--n-layer", type=int, help="override the config's n_layer")
+    p.add_argument("--n-head", type=int, help="override the config's n_head")
+    p.add_argument("--n-embd", type=int, help="override the config's n_embd (width)")
+    p.add_argument("--block-size", type=int, help="override the config's context length")
+    p.add_argument("--dropout", type=float, help="override the config's dropout")
+    p.add_argument("--steps", type=int, default=2000, help="optimizer steps")
+    p.add_argument("--batch", type=int, default=16, help="sequences per step")
+    p.add_argument("--lr", type=float, default=3e-3, help="peak learning rate")
+    p.add_argument("--min-lr", type=float, help="final learning rate (default lr / 10)")
+    p.add_argument("--warmup", type=int, default=100, help="warm-up steps")
+    p.add_argument("--eval-interval", type=int, default=250)
+    p.add_argument("--eval-iters", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0, help="initialisation and batch order")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads (torch.set_num_threads)")
+    p.add_argument("--out", default=None,
+                   help="output folder (default: the package's bigmodel/checkpoints/)")
+    p.add_argument("--data-dir", default=None, help="where to look for the corpus first")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    import torch
+
+    from .torch.gpt import GPT
+    from .torch.gpt_train import estimate_loss, train
+
+    torch.set_num_threads(args.threads)
+    out = checkpoint_path(args.corpus, args.out).parent
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = out / f"{args.corpus}.safetensors"
+    log_path = out / f"{args.corpus}.log"
+    log_lines: list[str] = []
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+        log_lines.append(msg)
+        log_path.write_text("\n".join(log_lines) + "\n", "utf-8")
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    text = corpus_text(args.corpus, args.data_dir)
+    tok = CharTokenizer.from_text(text)
+    ids = tok.encode(text)
+    train_ids, val_ids = split_ids(ids)
+    overrides = {
+        k: v
+        for k, v in {
+            "n_layer": args.n_layer, "n_head": args.n_head, "n_embd": args.n_embd,
+            "block_size": args.block_size, "dropout": args.dropout,
+        }.items()
+        if v is not None
+    }
+    config: GPTConfig = CONFIGS[args.config].replace(vocab_size=tok.vocab_size, **overrides)
+    cfg = TrainConfig(
+        max_steps=args.steps, batch_size=args.batch, lr=args.lr,
+        min_lr=args.min_lr if args.min_lr is not None else args.lr / 10,
+        warmup_steps=args.warmup, eval_interval=args.eval_interval,
+        eval_iters=args.eval_iters, seed=args.seed,
+    )
+    model = GPT(config, seed=args.seed)
+    log(f"python -m bigmodel.train {' '.join(argv if argv is not None else sys.argv[1:])}")
+    log(f"started {started.isoformat(timespec='seconds')} on {_cpu_name()}, "
+        f"{args.threads} thread(s), torch {torch.__version__}")
+    log(f"corpus {args.corpus}: {len(text):,} characters, vocabulary {tok.vocab_size:,}, "
+        f"train {len(train_ids):,} / val {len(val_ids):,} tokens")
+    log(f"config {config.to_json()}, {model.param_count():,} parameters")
+    log(f"train {cfg}")
+
+    t0 = time.perf_counter()
+    hist = train(model, train_ids, val_ids, cfg, precision="float32", show_progress=True)
+    wall = time.perf_counter() - t0
+    for s, lo, vl, sec in zip(hist.step, hist.loss, hist.val_loss, hist.seconds, strict=True):
+        log(f"step {s:6d}  train loss {lo:.4f}  val loss {vl:.4f}  {sec:8.1f} s")
+    spec = CheckBatches()
+    check_loss = estimate_loss(model, check_batches(val_ids, config.block_size, spec))
+    log(f"final validation loss on the check batches {spec}: {check_loss:.4f}")
+    log(f"wall time {wall:.0f} s ({hist.tokens_per_second:,.0f} tokens/s)")
+
+    model.save(ckpt, metadata={
+        TOKENIZER_KEY: json.dumps({"type": "char", "chars": tok.chars}, ensure_ascii=False),
+        "corpus": args.corpus,
+    })
+    record = {
+        "command": "python -m bigmodel.train "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "started_utc": started.isoformat(timespec="seconds"),
+        "host_cpu": _cpu_name(),
+        "threads": args.threads,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "corpus": args.corpus,
+        "corpus_characters": len(text),
+        "vocab_size": tok.vocab_size,
+        "train_tokens": int(len(train_ids)),
+        "val_tokens": int(len(val_ids)),
+        "config": config.to_dict(),
+        "parameters": model.param_count(),
+        "train_config": {**cfg.__dict__, "betas": list(cfg.betas)},
+        "steps": hist.step[-1],
+        "wall_seconds": round(wall, 1),
+        "tokens_per_second": round(hist.tokens_per_second, 1),
+        "history": {"step": hist.step, "train_loss": hist.loss, "val_loss": hist.val_loss},
+        "final_val_loss_train_eval": hist.val_loss[-1],
+        "final_val_loss_train_eval_batches": f"bigmodel.gpt.eval_batches(train, val, "
+        f"{cfg.batch_size}, {config.block_size}, {cfg.eval_iters}, seed={cfg.seed})['val']",
+        "check_batches": spec.__dict__,
+        "check_val_loss": check_loss,
+        "safetensors": ckpt.name,
+        "safetensors_bytes": ckpt.stat().st_size,
+        "sha256": file_sha256(ckpt),
+    }
+    (out / f"{args.corpus}.json").write_text(json.dumps(record, indent=1) + "\n", "utf-8")
+    log(f"wrote {ckpt} ({ckpt.stat().st_size:,} bytes), sha256 {record['sha256']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
