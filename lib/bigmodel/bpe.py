@@ -88,12 +88,12 @@ class BPE:
 
     @property
     def vocab_size(self) -> int:
-        """Number of tokens: the 256 bytes plus the merges learned (at most the size asked)."""
+        """The number of tokens, the 256 bytes plus the merges learned (at most the size asked)."""
         return int(self._tok.get_vocab_size())
 
     @property
     def n_merges(self) -> int:
-        """Merges learned: ``vocab_size - 256``."""
+        """The number of merges learned, ``vocab_size - 256``."""
         return self.vocab_size - BYTE_ALPHABET
 
     def __len__(self) -> int:

@@ -9,7 +9,7 @@ or what a model generated), so a model's grasp of the form is one number.
 Definitions (the same for every text):
 
 - a *half-line* (句) is a piece of the text between two breaks; a break is a line break or
-  one of the punctuation marks in :data:`BREAKS` (full-width ``，。！？；：、`` and their ASCII
+  one of the punctuation marks in ``BREAKS`` (full-width ``，。！？；：、`` and their ASCII
   forms ``,.!?;:``);
 - its *length* is the number of its Han characters (:func:`is_han`: CJK ideographs, and
   ``□``, which the source prints for a character lost in the manuscripts); any other
