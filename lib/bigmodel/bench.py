@@ -51,6 +51,8 @@ def _data(block_size: int, synthetic: bool) -> tuple[np.ndarray, np.ndarray, int
 
 def bench_gpt(args: argparse.Namespace) -> dict:
     config = CONFIGS[args.config]
+    if args.block_size:
+        config = config.replace(block_size=args.block_size)
     target = args.target_val_loss
     train_tokens, val_tokens, vocab = _data(config.block_size, synthetic=target is None)
     config = config.replace(vocab_size=vocab)
@@ -145,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
     g.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best)")
     g.add_argument("--batch-size", type=int, default=32)
+    g.add_argument("--block-size", type=int, default=None,
+                   help="context length (default: the config's; nanoGPT's CPU example uses 64)")
     g.add_argument("--steps", type=int, default=30, help="timed steps (throughput mode)")
     g.add_argument("--lr", type=float, default=3e-3)
     g.add_argument("--compile", action="store_true", help="torch.compile / XLA jit_compile")
