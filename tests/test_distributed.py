@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -214,6 +215,26 @@ def test_checkpointing_and_bf16_keep_the_numbers(fw):
     assert loss_bf != loss and loss_bf == pytest.approx(loss, rel=2e-2)  # bf16: 8-bit mantissa
     with pytest.raises(ValueError, match="precision"):
         eff.loss_and_grads(model, x, y, precision="float8")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc")
+def test_freed_memory_leaves_the_resident_set():
+    """A 64 MiB array, once freed, is no longer resident, and the peak still shows it."""
+    code = """
+import numpy as np
+from bigmodel import distributed as dist
+assert dist.return_freed_memory()
+np.ones(2**20).sum()
+base = dist.rss_mb()
+a = np.ones(8 * 2**20); del a      # 64 MiB, first freed ...
+b = np.ones(8 * 2**20)             # ... then asked for again: a fresh mapping
+high = dist.rss_mb(); del b
+print(base, high, dist.rss_mb(), dist.peak_rss_mb())
+"""
+    proc = subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    base, high, after, peak = map(float, proc.stdout.split())
+    assert high - base > 60 and after - base < 4 and peak > high - 1
 
 
 # ---------------------------------------------------------------- faults

@@ -55,6 +55,7 @@ __all__ = [
     "max_rel_diff",
     "model_config",
     "peak_rss_mb",
+    "return_freed_memory",
     "port_in_use",
     "rss_mb",
     "save_train_state",
@@ -154,6 +155,34 @@ def max_rel_diff(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
 
 
 # ---------------------------------------------------------------- memory of this process
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def return_freed_memory(threshold_bytes: int = 128 * 1024) -> bool:
+    """Make freed tensors leave the resident set at once, so that its peak means something.
+
+    glibc serves a large allocation from its heap once a chunk of that size has been
+    freed (the mmap threshold rises by itself, up to 32 MiB), and a freed heap chunk stays
+    resident. A step's peak resident size then depends on what the process did before
+    it, which differs between machines. With the threshold fixed at ``threshold_bytes``
+    every block larger than that is its own mapping and is unmapped when freed. Call it
+    first thing in a fresh process. Returns whether glibc took the setting (False on
+    other C libraries, where the peak is what it is).
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError, TypeError):
+        return False
+    ok = mallopt(_M_MMAP_THRESHOLD, int(threshold_bytes)) == 1
+    return ok and mallopt(_M_TRIM_THRESHOLD, int(threshold_bytes)) == 1
 
 
 def rss_mb() -> float:

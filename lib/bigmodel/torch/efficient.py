@@ -135,14 +135,16 @@ def train_gpt(model: GPT, tokens: np.ndarray, steps: int, batch: int, lr: float 
 def peak_memory(config: GPTConfig, batch: int, checkpoint: bool, seed: int = 0) -> dict:
     """One training step's memory and time for a GPT of ``config`` on ``batch`` sequences.
 
-    Meant for a fresh process (the peak resident size never falls): a short warm-up step
-    loads the kernels, then ``rss_before`` (MiB) is read, one full step runs, and
-    ``peak_mb`` is the process's peak resident size minus ``rss_before``.
+    Meant for a fresh process (the peak resident size never falls): it first makes freed
+    blocks leave the resident set (:func:`bigmodel.distributed.return_freed_memory`), a
+    short warm-up step loads the kernels, then ``rss_before`` (MiB) is read, one full step
+    runs, and ``peak_mb`` is the process's peak resident size minus ``rss_before``.
 
     Returns:
         ``{"peak_mb", "rss_before_mb", "seconds", "loss"}``.
     """
     torch.set_num_threads(1)
+    core.return_freed_memory()
     model = GPT(config, params=init_params(config, rng=seed))
     rng = np.random.default_rng(seed)
     x = rng.integers(0, config.vocab_size, (batch, config.block_size))
