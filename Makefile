@@ -26,7 +26,7 @@ PORTABLE_ENV := OPENBLAS_CORETYPE=Sandybridge ATEN_CPU_CAPABILITY=default \
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_ENABLE_ONEDNN_OPTS=1
 
-.PHONY: venv browser test test-portable test-gpu-branch book execute sync lint constraints clean
+.PHONY: venv browser test test-portable test-gpu-branch book gettext execute sync lint constraints clean
 
 venv: $(STAMP)
 
@@ -73,9 +73,16 @@ test-gpu-branch: venv
 	  && echo "  {}: GPU branch ran in $$(( $$(date +%s) - start )) s" \
 	  || { echo "  {}: GPU branch FAILED"; tail -40 $(GPU_BRANCH_OUT)/$$(basename {} .ipynb).log; exit 255; }'
 
-## make book: the HTML site in _build/html, from the stored outputs, warnings are errors
+## make book: the HTML site from the stored outputs, warnings are errors: English in
+## _build/html, Chinese in _build/html/zh (from locales/zh_CN; CONTRIBUTING.md)
 book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/python tools/i18n.py zh
+
+## make gettext: after changing English prose, bring locales/zh_CN/**/*.po up to date;
+## new messages arrive untranslated, changed ones fuzzy, and the tests fail until translated
+gettext: venv
+	$(BIN)/python tools/i18n.py gettext
 
 ## make sync [NB=book/x.ipynb]: bring each .ipynb and its book/md/*.md to the same cells
 ## (the newer file's text wins; outputs stay in the .ipynb)

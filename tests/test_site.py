@@ -1,6 +1,7 @@
 """The built site, tested in a real browser (Chromium driven by Playwright).
 
-Every page in ``_toc.yml`` is opened once from a local HTTP server; one visit records what
+Every page in ``_toc.yml``, in English and in Chinese (``zh/``), is opened once from a local
+HTTP server; one visit records what
 the checks below need (JavaScript errors, maths, images, links, tracebacks, progress-bar
 noise) and saves full-page screenshots to ``_build/screenshots/``. The browser is found by
 ``tests/browser.py`` (``$BIGMODEL_BROWSER``, Playwright's own Chromium, or ``chromium`` and
@@ -105,6 +106,19 @@ def toc_pages() -> list[str]:
 
 
 PAGES = toc_pages()
+# The Chinese edition (make book) mirrors every page under zh/.
+ZH = "zh/"
+ALL_PAGES = PAGES + [ZH + p for p in PAGES]
+ZH_PAGES = [ZH + p for p in PAGES]
+
+
+def english(page: str) -> str:
+    """The English page of a page of either language."""
+    return page.removeprefix(ZH)
+
+
+def other_language(page: str) -> str:
+    return english(page) if page.startswith(ZH) else ZH + page
 
 
 def is_notebook(page: str) -> bool:
@@ -230,6 +244,23 @@ COLLECT_JS = r"""
       .filter((h) => /^https?:/i.test(h)),
     hrefs: [...document.querySelectorAll("a[href]")].map((a) => a.getAttribute("href")),
     tracebacks: tracebacks,
+    switch: [...document.querySelectorAll("a.language-switch-link")].map((a) => a.href),
+    lang: document.documentElement.lang,
+    // prose for the "no English left" measure: leaf blocks outside cells, docstrings (which
+    // stay English) and the bibliography, without code, maths, citations and bare addresses
+    prose: [...article.querySelectorAll("p, li, dt, dd, h1, h2, h3, h4, th, td, figcaption")]
+      .filter((e) => !e.closest(".cell, dl.py, .docstring, .bibliography, .citation, .language-switch, nav")
+        && !e.querySelector("p, li"))
+      .map((e) => {
+        const c = e.cloneNode(true);
+        c.querySelectorAll("code, pre, mjx-container, .math, script, .headerlink,"
+          + " a[href*='bibliography.html']").forEach((x) => x.remove());
+        c.querySelectorAll("a[href^='http']").forEach((a) => {  // a bare address
+          if (/^https?:/.test(a.textContent.trim())) a.remove();
+        });
+        return c.textContent.replace(/\s+/g, " ").trim();
+      })
+      .filter((t) => t.length),
     widgets: document.querySelectorAll(".jupyter-widgets, script[type^='application/vnd.jupyter.widget']")
       .length,
   };
@@ -273,7 +304,7 @@ def site(browser, site_url):
     SCREENSHOTS.mkdir(parents=True)
     light, external = _new_context(browser, site_url, dark=False)
     seen = {}
-    for p in PAGES:
+    for p in ALL_PAGES:
         seen[p] = _visit(light, urljoin(site_url, f"{p}.html"), SCREENSHOTS / f"{p.replace('/', '_')}.png")
     light.close()
     dark, external_dark = _new_context(browser, site_url, dark=True)
@@ -287,7 +318,7 @@ def site(browser, site_url):
 # --- the checks, one test per page ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", ALL_PAGES)
 def test_page_loads_without_javascript_errors(site, page):
     seen = site["pages"][page]
     assert seen["status"] == 200
@@ -304,7 +335,7 @@ def test_no_requests_leave_the_machine(site):
     assert not bad, "pages request non-local resources (they fail offline):\n" + "\n".join(sorted(set(bad)))
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", ALL_PAGES)
 def test_equations_are_typeset_by_mathjax(site, page):
     seen = site["pages"][page]
     assert seen["mathjax"] in (None, "ok"), f"{page}: {seen['mathjax']}"
@@ -316,28 +347,29 @@ def test_equations_are_typeset_by_mathjax(site, page):
     assert not raw, f"{page}: raw TeX in the visible text: {raw}"
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", ALL_PAGES)
 def test_images_load(site, page):
     broken = [i["src"] for i in site["pages"][page]["images"] if not i["ok"]]
     assert not broken, f"{page}: images that did not load: {broken}"
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if is_notebook(p)])
+@pytest.mark.parametrize("page", [p for p in ALL_PAGES if is_notebook(english(p))])
 def test_notebook_has_colab_and_download_links(site, page, site_url):
-    hrefs = site["pages"][page]["hrefs"]
+    """A Chinese page's buttons open the English notebook (the intro page says so)."""
+    hrefs, nb = site["pages"][page]["hrefs"], english(page)
     colab = [h for h in hrefs if h.startswith("https://colab.research.google.com/github/")]
-    assert any(h.endswith(f"/blob/main/{page}.ipynb") for h in colab), f"{page}: Colab link {colab}"
-    assert any(h.endswith(f"_sources/{page}.ipynb") for h in hrefs), f"{page}: no .ipynb download link"
+    assert any(h.endswith(f"/blob/main/{nb}.ipynb") for h in colab), f"{page}: Colab link {colab}"
+    assert any(h.endswith(f"_sources/{nb}.ipynb") for h in hrefs), f"{page}: no .ipynb download link"
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", ALL_PAGES)
 def test_no_unexpected_tracebacks(site, page):
     tb = site["pages"][page]["tracebacks"]
     where = "outside cells tagged raises-exception"
     assert not tb, f"{page}: traceback or stderr output {where}:\n" + "\n---\n".join(tb)
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", ALL_PAGES)
 def test_no_progress_bar_or_widget_noise(site, page):
     seen = site["pages"][page]
     assert not seen["widgets"], f"{page}: {seen['widgets']} widget(s), which render as empty boxes offline"
@@ -361,7 +393,7 @@ def test_every_external_link_is_recorded(site):
     recorded = set(pages[LINKS_PAGE]["links"]) | set(pages.get(BIBLIOGRAPHY_PAGE, {}).get("links", []))
     norm = {u.rstrip("/") for u in recorded}
     missing = {}
-    for p in PAGES:
+    for p in ALL_PAGES:
         for u in pages[p]["links"]:
             if u.rstrip("/") in norm or any(re.search(rx, u) for rx, _why in EXTERNAL_LINKS_ALLOWED):
                 continue
@@ -394,3 +426,59 @@ def test_search_finds_backpropagation(browser, site_url):
     assert pages <= set(PAGES), f"search results outside the book: {pages - set(PAGES)}"
     unexpected = [e for e in errors if not any(re.search(rx, e) for rx, _ in KNOWN_CONSOLE_ERRORS)]
     assert not unexpected, unexpected
+
+
+# --- the two languages ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_language_switch_opens_the_same_page(site, site_url, page):
+    """One link per page, to the same page in the other language (visited, so it exists)."""
+    seen = site["pages"][page]
+    assert seen["lang"] == ("zh-CN" if page.startswith(ZH) else "en"), seen["lang"]
+    target = urljoin(site_url, f"{other_language(page)}.html")
+    assert seen["switch"] == [target], f"{page}: language links {seen['switch']}, want {target}"
+    assert site["pages"][other_language(page)]["status"] == 200
+
+
+# A Chinese page's prose block "is still English" when it has at least MIN_WORDS Latin words
+# that start in lower case and fewer Chinese characters than such words (tools/po_check.py's
+# chinese_share < 0.5). Names (PyTorch, GPT-3, Hinton) stay Latin in Chinese prose and start
+# in upper case; code, maths, citations and bare addresses are not counted.
+MIN_WORDS = 3
+
+
+@pytest.mark.parametrize("page", ZH_PAGES)
+def test_no_english_prose_left_on_chinese_pages(site, page):
+    from po_check import chinese_share
+
+    english_left = []
+    for text in site["pages"][page]["prose"]:
+        share, words = chinese_share(text)
+        if words >= MIN_WORDS and share < 0.5:
+            english_left.append(f"{share:.2f} {text[:100]!r}")
+        if "**" in text or "{glue" in text:  # bold that did not close, a role left raw
+            english_left.append(f"markup left in the text: {text[:100]!r}")
+    assert not english_left, f"{page}: English prose blocks:\n" + "\n".join(english_left)
+
+
+@pytest.mark.parametrize(
+    "word, expected",
+    [("反向传播", {"book/03_fcnn_equations", "book/glossary"}), ("注意力", {"book/04b_transformer"})],
+)
+def test_chinese_search_finds_the_pages(browser, site_url, word, expected):
+    """Sphinx's Chinese search index (split by jieba) finds a term on the pages that use it."""
+    ctx, _ = _new_context(browser, site_url, dark=False)
+    page = ctx.new_page()
+    page.goto(urljoin(site_url, f"{ZH}search.html?q={word}"))
+    page.wait_for_function(
+        "() => { const s = document.querySelector('#search-results .search-summary');"
+        " return s && s.innerText.trim().length > 0; }"
+    )
+    results = page.eval_on_selector_all(
+        "#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))"
+    )
+    page.screenshot(path=str(SCREENSHOTS / f"search-zh-{len(word)}.png"), full_page=True)
+    ctx.close()
+    found = {re.sub(r"\.html.*", "", r) for r in results}
+    assert expected <= found, f"zh search for {word}: found {sorted(found)}, want {sorted(expected)}"

@@ -1,0 +1,190 @@
+"""The Chinese edition's catalogues: complete, current, faithful in markup and terms.
+
+``locales/zh_CN/LC_MESSAGES/book/*.po`` hold one translation per English message of the
+site (CONTRIBUTING.md, "The Chinese edition"). These tests fail, naming the file and the
+message, when a message is untranslated or fuzzy, when the English has changed since the
+catalogues were updated (``make gettext``), when a translation lost a role, a glued number
+or a code span, or when it does not use the glossary's Chinese term. The built pages are
+checked too: every glued number of an English page is on its Chinese page.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import po_check
+import polib
+import pytest
+
+from conftest import ROOT
+
+CATALOGUES = po_check.catalogues()
+IDS = [str(p.relative_to(po_check.CATALOGUES)) for p in CATALOGUES]
+
+
+def test_there_is_a_catalogue_for_every_page():
+    pages = {p.stem for p in (ROOT / "book").glob("*.ipynb")} | {p.stem for p in (ROOT / "book").glob("*.md")}
+    have = {p.stem for p in CATALOGUES}
+    assert pages <= have, f"pages without a catalogue (run make gettext): {sorted(pages - have)}"
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=IDS)
+def test_every_message_is_translated_and_not_fuzzy(po):
+    catalogue = polib.pofile(str(po))
+    bad = [f"untranslated: {e.msgid[:100]!r}" for e in catalogue.untranslated_entries()]
+    bad += [f"fuzzy: {e.msgid[:100]!r}" for e in catalogue.fuzzy_entries()]
+    assert not bad, f"{po.relative_to(ROOT)}: {len(bad)} messages\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=IDS)
+def test_translations_keep_markup_glue_and_terms(po):
+    problems = [p for p in po_check.check_file(po) if not p.what.startswith(("untranslated", "fuzzy"))]
+    assert not problems, "\n".join(str(p) for p in problems)
+
+
+@pytest.fixture(scope="module")
+def fresh_messages(tmp_path_factory) -> dict[str, set[str]]:
+    """The messages of today's English pages, extracted by Sphinx's gettext builder."""
+    out = tmp_path_factory.mktemp("gettext")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    r = subprocess.run(
+        [
+            str(jb),
+            "build",
+            str(ROOT),
+            "--builder",
+            "custom",
+            "--custom-builder",
+            "gettext",
+            "--path-output",
+            str(out),
+            "-W",
+            "-n",
+            "--keep-going",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    pot = out / "_build" / "gettext"
+    return {
+        str(p.relative_to(pot).with_suffix(".po")): {e.msgid for e in polib.pofile(str(p))}
+        for p in pot.rglob("*.pot")
+    }
+
+
+def test_catalogues_match_the_english_pages(fresh_messages):
+    """An English sentence changed or added without `make gettext` and a translation fails."""
+    have = {
+        str(p.relative_to(po_check.CATALOGUES)): {e.msgid for e in polib.pofile(str(p)) if not e.obsolete}
+        for p in CATALOGUES
+    }
+    report = []
+    for name, msgids in sorted(fresh_messages.items()):
+        missing = msgids - have.get(name, set())
+        report += [f"{name}: English not in the catalogue: {m[:100]!r}" for m in sorted(missing)]
+    for name, msgids in sorted(have.items()):
+        stale = msgids - fresh_messages.get(name, set())
+        report += [f"{name}: no longer in the English: {m[:100]!r}" for m in sorted(stale)]
+    assert not report, (
+        f"{len(report)} differences; run `make gettext`, translate, and run this test again:\n"
+        + "\n".join(report[:40])
+    )
+
+
+# --- the checker itself can fail ----------------------------------------------------------
+
+TERMS = [("gradient", "梯度"), ("GPU", "图形处理器"), ("optimizer", "优化器")]
+
+
+def problems(msgid: str, msgstr: str, flags=(), tcomment="") -> list[str]:
+    entry = polib.POEntry(msgid=msgid, msgstr=msgstr, flags=list(flags), tcomment=tcomment)
+    return po_check.check_entry(entry, "x.po", "01_x.ipynb", TERMS)
+
+
+def test_checker_accepts_a_faithful_translation():
+    assert (
+        problems(
+            "The {doc}`glossary` lists {glue:text}`n_terms` terms; see `fit` and $x^2$.",
+            "{doc}`glossary` 列出了 {glue:text}`01_x.ipynb::n_terms:s` 个术语；见 `fit` 和 $x^2$。",
+        )
+        == []
+    )
+    assert problems("PyTorch", "PyTorch") == []
+    assert problems("The GPU computes the gradients.", "GPU 计算梯度。") == []
+
+
+@pytest.mark.parametrize(
+    "msgstr, flags, what",
+    [
+        ("", (), "untranslated"),
+        ("梯度 {glue:text}`01_x.ipynb::loss:.2f` 。", ("fuzzy",), "fuzzy"),
+        ("梯度的损失是 {glue:text}`loss:.2f`。", (), "glue role"),
+        ("梯度的损失是 {glue:text}`02_y.ipynb::loss:.2f`。", (), "glue role"),
+        ("梯度的损失是 {glue:text}`01_x.ipynb::loss:.3f`。", (), "markup differs"),
+        ("梯度的损失是 0.25。", (), "markup differs"),
+        ("斜率的损失是 {glue:text}`01_x.ipynb::loss:.2f`。", (), "glossary"),
+        ("The gradient's loss is {glue:text}`01_x.ipynb::loss:.2f` (梯度).", (), "still English"),
+        ("1. 梯度的损失是 {glue:text}`01_x.ipynb::loss:.2f`。", (), "starts like a Markdown block"),
+    ],
+)
+def test_checker_finds(msgstr, flags, what):
+    found = problems("The gradient's loss is {glue:text}`loss:.2f`.", msgstr, flags)
+    assert any(p.startswith(what) for p in found), found
+
+
+def test_checker_terms_allow_plurals_and_british_spelling_not_other_words():
+    assert problems("Two optimisers.", "两种优化方法。")  # optimiser = optimizer
+    assert problems("Gradients.", "导数。")
+    assert not problems("Gradient-free search.", "无导数搜索。")  # another word
+    assert not problems("Use `gradient`.", "使用 `gradient`。")  # code is not prose
+
+
+def test_fix_glue_writes_the_cross_document_form():
+    fixed = po_check.fix_glue("约 {glue:text}`n` 个，{glue:text}`x:.1f` 倍", "01_x.ipynb")
+    assert fixed == "约 {glue:text}`01_x.ipynb::n:s` 个，{glue:text}`01_x.ipynb::x:.1f` 倍"
+
+
+def test_glossary_terms_are_read_from_the_glossary():
+    terms = dict(po_check.glossary_terms())
+    assert terms["backpropagation"] == "反向传播" and terms["token"] == "词元"
+    assert "Transformer" not in terms  # no Chinese form: it stays Transformer
+
+
+# --- the built Chinese pages ----------------------------------------------------------------
+
+PASTED = re.compile(r'<span class="pasted-text">(.*?)</span>')
+
+
+def page_names() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "book").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("page", page_names())
+def test_every_glued_number_reaches_the_chinese_page(built_html, page):
+    en = (built_html / "book" / f"{page}.html").read_text(encoding="utf-8")
+    zh = (built_html / "zh" / "book" / f"{page}.html").read_text(encoding="utf-8")
+    want, got = collections.Counter(PASTED.findall(en)), collections.Counter(PASTED.findall(zh))
+    assert want, f"{page}: no glued numbers found in the English page"
+    assert want == got, f"{page}: glued values missing {want - got}, extra {got - want}"
+
+
+def test_chinese_glossary_lists_each_term_in_chinese(built_html):
+    """The Chinese glossary's entries start with the Chinese form the catalogues are held to.
+
+    (Each translated message is held to the glossary by
+    ``test_translations_keep_markup_glue_and_terms``.)
+    """
+    html = (built_html / "zh" / "book" / "glossary.html").read_text(encoding="utf-8")
+    dts = [
+        re.sub(r'<a class="headerlink".*?</a>', "", dt)
+        for dt in re.findall(r"<dt[^>]*>(.*?)</dt>", html, re.S)
+    ]
+    entries = [re.sub(r"<[^>]+>", "", dt).strip() for dt in dts]
+    for en, zh in po_check.glossary_terms():
+        assert f"{zh} ({en})" in entries, f"no glossary entry '{zh} ({en})' in {entries}"

@@ -1,0 +1,211 @@
+"""Check the Chinese catalogues: ``python tools/po_check.py [--fix-glue] [FILE.po ...]``.
+
+Each problem is printed with its file and message; the exit status is 1 if there is any.
+``tests/test_translations.py`` runs the same checks. A message fails when
+
+- it is untranslated or fuzzy;
+- its markup differs from the English: every role (``{doc}`...```, ``{cite:p}`...```),
+  inline code, inline math and link target must come back unchanged, except that
+  ``{glue:text}`` takes the cross-document form (below) and ``{term}`` names the Chinese
+  glossary entry;
+- a glued number is not in the cross-document form ``{glue:text}`PAGE.ipynb::key:fmt```
+  (MyST-NB looks up a translated role's plain key in no document; ``fmt`` is the English
+  format, or ``s`` where it has none). ``--fix-glue`` rewrites plain keys into this form;
+- the English uses a glossary term and the Chinese does not use the glossary's Chinese term;
+- it starts like a Markdown list, quote or heading (``1. ``, ``- ``, ``> ``, ``# ``):
+  parsed on its own it would change type, and Sphinx would keep the English;
+- it is still English: a translation with three or more Latin words that start in lower
+  case must be at least half Chinese, counting one per Chinese character and one per such
+  word (outside code, math and roles; names such as PyTorch or Hinton start in upper case
+  and do not count). A message that must stay English says why in a translator comment
+  starting ``keep English:``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import polib
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUES = ROOT / "locales" / "zh_CN" / "LC_MESSAGES"
+GLOSSARY = ROOT / "book" / "glossary.md"
+KEEP_ENGLISH = "keep English:"
+
+GLUE = re.compile(r"\{glue:text\}`([^`]+)`")
+# roles, double- and single-backtick code, display and inline math, link targets
+TOKEN = re.compile(
+    r"\{[a-z:]+\}`[^`]*`|``.+?``|`[^`]+`|\$\$.+?\$\$|\$[^$]+\$|\]\([^)\s]+\)|<https?://[^>]+>",
+    re.S,
+)
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# a Latin word that starts in lower case: English prose is full of them ("the", "of",
+# "is"); the names that Chinese prose keeps in Latin script (PyTorch, GPT-3, Hinton) are not
+LATIN_WORD = re.compile(r"(?<![A-Za-z])[a-z][A-Za-z]*")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    msgid: str
+    what: str
+
+    def __str__(self) -> str:
+        short = self.msgid if len(self.msgid) < 90 else self.msgid[:87] + "..."
+        return f"{self.file}: {self.what}\n    msgid: {short!r}"
+
+
+def page_of(po: Path) -> str:
+    """The source file of a catalogue's page, as a glue role names it (``01_x.ipynb``)."""
+    stem = po.stem
+    for suffix in (".ipynb", ".md"):
+        if (ROOT / "book" / (stem + suffix)).exists():
+            return stem + suffix
+    return stem + ".md"
+
+
+def split_glue(text: str) -> tuple[str | None, str, str]:
+    """``(page or None, key, fmt)`` of a glue role's text; ``fmt`` is ``s`` when absent."""
+    page = None
+    if "::" in text:
+        page, text = text.split("::", 1)
+    key, fmt = text.rsplit(":", 1) if ":" in text else (text, "s")
+    return page, key, fmt
+
+
+def fix_glue(msgstr: str, page: str) -> str:
+    """Rewrite plain glue keys in a translation into the cross-document form."""
+
+    def repl(m: re.Match) -> str:
+        found, key, fmt = split_glue(m.group(1))
+        return f"{{glue:text}}`{found or page}::{key}:{fmt}`"
+
+    return GLUE.sub(repl, msgstr)
+
+
+def glossary_terms(path: Path = GLOSSARY) -> list[tuple[str, str]]:
+    """``(english, chinese)`` for every glossary entry that has a Chinese term."""
+    text = path.read_text(encoding="utf-8")
+    block = text.split("```{glossary}", 1)[1].split("```", 1)[0]
+    terms = []
+    for line in block.splitlines():
+        m = re.fullmatch(r"(\S.*?) \((.+)\)", line.rstrip())
+        if m and not line.startswith(" "):
+            terms.append((m.group(1), m.group(2)))
+    return terms
+
+
+def term_pattern(english: str) -> re.Pattern:
+    """The English term, its plural, and British -ise spellings, as whole words."""
+    body = re.escape(english).replace("iz", "i[sz]")
+    return re.compile(rf"(?<![\w-]){body}(s|es)?(?![\w-])", re.I)
+
+
+def tokens(text: str, page: str | None = None) -> collections.Counter:
+    """The markup a translation must keep: roles, code, math and link targets."""
+    out = collections.Counter()
+    for tok in TOKEN.findall(text):
+        if tok.startswith("{glue:text}"):
+            _, key, fmt = split_glue(tok[len("{glue:text}`"):-1])
+            tok = f"glue {key}:{fmt}"
+        elif tok.startswith("{term}"):
+            tok = "{term}"
+        out[tok] += 1
+    return out
+
+
+def prose(text: str) -> str:
+    return TOKEN.sub(" ", text)
+
+
+def chinese_share(text: str) -> tuple[float, int]:
+    """``(share, words)``: Chinese characters / (Chinese characters + lower-case Latin words)."""
+    plain = prose(text)
+    cjk, words = len(CJK.findall(plain)), len(LATIN_WORD.findall(plain))
+    return (cjk / (cjk + words) if cjk + words else 1.0), words
+
+
+def check_entry(entry: polib.POEntry, file: str, page: str,
+                terms: list[tuple[str, str]]) -> list[str]:
+    """What is wrong with one translated message (empty if nothing)."""
+    if not entry.msgstr:
+        return ["untranslated"]
+    if entry.fuzzy:
+        return ["fuzzy: the English changed; check the translation and remove the flag"]
+    problems = []
+    for m in GLUE.finditer(entry.msgstr):
+        found, key, fmt = split_glue(m.group(1))
+        if found != page:
+            problems.append(f"glue role {m.group(0)} must read "
+                            f"{{glue:text}}`{page}::{key}:{fmt}` (run --fix-glue)")
+    if re.match(r"(\d+\.|[-*+>]|#+) ", entry.msgstr):
+        # parsed on its own, it would become a list, quote or heading, and Sphinx would
+        # silently keep the English: escape it (1\. ...)
+        problems.append(f"starts like a Markdown block: escape it ({entry.msgstr[:12]!r})")
+    want, got = tokens(entry.msgid), tokens(entry.msgstr)
+    if want != got:
+        missing, extra = want - got, got - want
+        problems.append(f"markup differs from the English: missing {sorted(missing)}, "
+                        f"extra {sorted(extra)}")
+    english = prose(entry.msgid)
+    for en, zh in terms:
+        if term_pattern(en).search(english) and zh not in entry.msgstr:
+            if not (en.isupper() and en in entry.msgstr):  # acronyms may stay: GPU
+                problems.append(f"glossary: the English says {en!r}; use {zh!r}")
+    keep = KEEP_ENGLISH.lower() in (entry.tcomment or "").lower()
+    share, words = chinese_share(entry.msgstr)
+    if words >= 3 and share < 0.5 and not keep:
+        problems.append(f"still English? Chinese share {share:.2f} over {words} lower-case words "
+                        f"(a translator comment '{KEEP_ENGLISH} why' allows it)")
+    return problems
+
+
+def check_file(po_path: Path, terms: list[tuple[str, str]] | None = None) -> list[Problem]:
+    terms = glossary_terms() if terms is None else terms
+    po = polib.pofile(str(po_path))
+    name = str(po_path.relative_to(ROOT)) if po_path.is_relative_to(ROOT) else str(po_path)
+    page = page_of(po_path)
+    out = []
+    for entry in po:
+        if entry.obsolete:
+            continue
+        out += [Problem(name, entry.msgid, w) for w in check_entry(entry, name, page, terms)]
+    return out
+
+
+def catalogues() -> list[Path]:
+    return sorted(CATALOGUES.rglob("*.po"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="tools/po_check.py", description=__doc__.splitlines()[0])
+    p.add_argument("files", nargs="*", type=Path, help="default: every catalogue")
+    p.add_argument("--fix-glue", action="store_true",
+                   help="first rewrite plain glue keys into the cross-document form")
+    args = p.parse_args(argv)
+    files = [f.resolve() for f in args.files] or catalogues()
+    terms = glossary_terms()
+    problems = []
+    for f in files:
+        if args.fix_glue:
+            po = polib.pofile(str(f), wrapwidth=0)
+            page = page_of(f)
+            for entry in po:
+                if entry.msgstr:
+                    entry.msgstr = fix_glue(entry.msgstr, page)
+            po.save()
+        problems += check_file(f, terms)
+    for problem in problems:
+        print(problem)
+    n = sum(len([e for e in polib.pofile(str(f)) if not e.obsolete]) for f in files)
+    print(f"{len(files)} files, {n} messages, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
