@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polib
+from markdown_it import MarkdownIt  # MyST's own Markdown parser
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "locales" / "zh_CN" / "LC_MESSAGES"
@@ -43,6 +44,7 @@ TOKEN = re.compile(
     r"\{[a-z:]+\}`[^`]*`|``.+?``|`[^`]+`|\$\$.+?\$\$|\$[^$]+\$|\]\([^)\s]+\)|<https?://[^>]+>",
     re.S,
 )
+_MARKDOWN = MarkdownIt("commonmark")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # a Latin word that starts in lower case: English prose is full of them ("the", "of",
 # "is"); the names that Chinese prose keeps in Latin script (PyTorch, GPT-3, Hinton) are not
@@ -119,6 +121,12 @@ def tokens(text: str, page: str | None = None) -> collections.Counter:
     return out
 
 
+def rendered_text(text: str) -> str:
+    """The text CommonMark shows for ``text`` (code and maths left out)."""
+    html = _MARKDOWN.renderInline(re.sub(r"\$\$.+?\$\$|\$[^$]+\$", " ", text, flags=re.S))
+    return re.sub(r"<[^>]+>", "", re.sub(r"<code>.*?</code>", "", html))
+
+
 def prose(text: str) -> str:
     return TOKEN.sub(" ", text)
 
@@ -147,6 +155,11 @@ def check_entry(entry: polib.POEntry, file: str, page: str,
         # parsed on its own, it would become a list, quote or heading, and Sphinx would
         # silently keep the English: escape it (1\. ...)
         problems.append(f"starts like a Markdown block: escape it ({entry.msgstr[:12]!r})")
+    if "*" in rendered_text(entry.msgstr) and "*" not in rendered_text(entry.msgid):
+        # CommonMark closes `*` or `**` only where the delimiter "flanks" its text: after a
+        # Chinese full stop or quote and before a Chinese character it stays a star
+        problems.append("emphasis that does not render: a `*` would show (move it inside "
+                        "the Chinese punctuation, e.g. “*原文*”)")
     want, got = tokens(entry.msgid), tokens(entry.msgstr)
     if want != got:
         missing, extra = want - got, got - want
