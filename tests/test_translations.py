@@ -150,6 +150,13 @@ def test_checker_terms_allow_plurals_and_british_spelling_not_other_words():
     assert not problems("Use `gradient`.", "使用 `gradient`。")  # code is not prose
 
 
+def test_checker_wants_the_source_quoted_as_it_stands():
+    msgid = 'The article says "大模型通常被视为“黑箱”" ("usually seen as a black box").'
+    assert not problems(msgid, "原文说“大模型通常被视为‘黑箱’”。")  # nested quote marks differ
+    found = problems(msgid, "原文说，大模型常被看作黑箱。")
+    assert any(p.startswith("the source's sentence") for p in found), found
+
+
 def test_fix_glue_writes_the_cross_document_form():
     fixed = po_check.fix_glue("约 {glue:text}`n` 个，{glue:text}`x:.1f` 倍", "01_x.ipynb")
     assert fixed == "约 {glue:text}`01_x.ipynb::n:s` 个，{glue:text}`01_x.ipynb::x:.1f` 倍"

@@ -12,6 +12,9 @@ Each problem is printed with its file and message; the exit status is 1 if there
   (MyST-NB looks up a translated role's plain key in no document; ``fmt`` is the English
   format, or ``s`` where it has none). ``--fix-glue`` rewrites plain keys into this form;
 - the English uses a glossary term and the Chinese does not use the glossary's Chinese term;
+- the English quotes a Chinese sentence of the source and the Chinese does not quote it as
+  it stands (quotation marks aside);
+- its emphasis would not render (a ``*`` next to Chinese punctuation stays a star);
 - it starts like a Markdown list, quote or heading (``1. ``, ``- ``, ``> ``, ``# ``):
   parsed on its own it would change type, and Sphinx would keep the English;
 - it is still English: a translation with three or more Latin words that start in lower
@@ -121,6 +124,20 @@ def tokens(text: str, page: str | None = None) -> collections.Counter:
     return out
 
 
+def source_quotes(msgid: str) -> list[str]:
+    """The Chinese sentences the English quotes (in ASCII double quotes) from the source."""
+    out = []
+    for q in re.findall(r'"([^"]+)"', msgid):
+        if len(CJK.findall(q)) >= 4 and chinese_share(q)[0] >= 0.8:
+            out.append(q)
+    return out
+
+
+def _quote_marks(text: str) -> str:
+    """Quotation marks made alike: a nested quote may be “...” or ‘...’ or "..."."""
+    return re.sub("[\"“”‘’「」『』]", '"', text)
+
+
 def rendered_text(text: str) -> str:
     """The text CommonMark shows for ``text`` (code and maths left out)."""
     html = _MARKDOWN.renderInline(re.sub(r"\$\$.+?\$\$|\$[^$]+\$", " ", text, flags=re.S))
@@ -160,6 +177,9 @@ def check_entry(entry: polib.POEntry, file: str, page: str,
         # Chinese full stop or quote and before a Chinese character it stays a star
         problems.append("emphasis that does not render: a `*` would show (move it inside "
                         "the Chinese punctuation, e.g. “*原文*”)")
+    for quote in source_quotes(entry.msgid):
+        if _quote_marks(quote) not in _quote_marks(entry.msgstr):
+            problems.append(f"the source's sentence is not quoted as it stands: {quote[:40]!r}")
     want, got = tokens(entry.msgid), tokens(entry.msgstr)
     if want != got:
         missing, extra = want - got, got - want
