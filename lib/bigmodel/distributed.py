@@ -26,7 +26,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -54,11 +54,13 @@ __all__ = [
     "load_train_state",
     "max_rel_diff",
     "model_config",
+    "peak_memory_main",
     "peak_rss_mb",
     "return_freed_memory",
     "port_in_use",
     "rss_mb",
     "save_train_state",
+    "step_peak_memory",
     "tf_config",
     "torchrun_command",
     "worker_parser",
@@ -183,6 +185,50 @@ def return_freed_memory(threshold_bytes: int = 128 * 1024) -> bool:
         return False
     ok = mallopt(_M_MMAP_THRESHOLD, int(threshold_bytes)) == 1
     return ok and mallopt(_M_TRIM_THRESHOLD, int(threshold_bytes)) == 1
+
+
+def step_peak_memory(step: Callable[[np.ndarray, np.ndarray], float], config: GPTConfig,
+                     batch: int, seed: int = 0) -> dict:
+    """One training step's memory and time, measured the same way for both frameworks.
+
+    ``step(x, y)`` runs one forward and backward pass on ids ``x``, targets ``y`` (both
+    ``(batch, config.block_size)``, drawn from ``seed``) and returns the loss. A short
+    warm-up step on ``(1, 8)`` loads the kernels, then ``rss_before`` (MiB) is read, one
+    full step runs, and ``peak_mb`` is the process's peak resident size minus
+    ``rss_before``. Meant for a fresh process that has called :func:`return_freed_memory`
+    before building its model: the peak resident size never falls.
+
+    Returns:
+        ``{"peak_mb", "rss_before_mb", "seconds", "loss"}``.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, config.vocab_size, (batch, config.block_size))
+    y = rng.integers(0, config.vocab_size, (batch, config.block_size))
+    step(x[:1, :8], y[:1, :8])  # warm-up, small
+    before = rss_mb()
+    t0 = time.perf_counter()
+    loss = step(x, y)
+    seconds = time.perf_counter() - t0
+    return {"peak_mb": peak_rss_mb() - before, "rss_before_mb": before,
+            "seconds": seconds, "loss": loss}
+
+
+def peak_memory_main(prog: str, peak_memory: Callable[..., dict],
+                     argv: Sequence[str] | None = None) -> None:
+    """The command line of ``bigmodel.torch.efficient`` and ``bigmodel.tf.efficient``:
+    ``--config '{...}' --batch 4 [--checkpoint] [--out DIR]`` runs ``peak_memory`` and
+    prints its dictionary as JSON (and writes it to ``DIR/results.json``)."""
+    p = argparse.ArgumentParser(prog=prog)
+    p.add_argument("--config", required=True, help="GPTConfig fields as JSON")
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--checkpoint", action="store_true")
+    p.add_argument("--out", default=None, help="folder for results.json")
+    args = p.parse_args(argv)
+    result = peak_memory(GPTConfig.from_dict(json.loads(args.config)), args.batch, args.checkpoint)
+    print(json.dumps(result))
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        (Path(args.out) / "results.json").write_text(json.dumps(result))
 
 
 def rss_mb() -> float:

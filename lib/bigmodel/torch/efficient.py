@@ -12,9 +12,7 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import statistics
 import time
 
@@ -135,10 +133,9 @@ def train_gpt(model: GPT, tokens: np.ndarray, steps: int, batch: int, lr: float 
 def peak_memory(config: GPTConfig, batch: int, checkpoint: bool, seed: int = 0) -> dict:
     """One training step's memory and time for a GPT of ``config`` on ``batch`` sequences.
 
-    Meant for a fresh process (the peak resident size never falls): it first makes freed
-    blocks leave the resident set (:func:`bigmodel.distributed.return_freed_memory`), a
-    short warm-up step loads the kernels, then ``rss_before`` (MiB) is read, one full step
-    runs, and ``peak_mb`` is the process's peak resident size minus ``rss_before``.
+    Meant for a fresh process: it first makes freed blocks leave the resident set
+    (:func:`bigmodel.distributed.return_freed_memory`), then measures one step with one
+    thread as :func:`bigmodel.distributed.step_peak_memory` describes.
 
     Returns:
         ``{"peak_mb", "rss_before_mb", "seconds", "loss"}``.
@@ -146,34 +143,17 @@ def peak_memory(config: GPTConfig, batch: int, checkpoint: bool, seed: int = 0) 
     torch.set_num_threads(1)
     core.return_freed_memory()
     model = GPT(config, params=init_params(config, rng=seed))
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, config.vocab_size, (batch, config.block_size))
-    y = rng.integers(0, config.vocab_size, (batch, config.block_size))
-    loss_and_grads(model, x[:1, :8], y[:1, :8], checkpoint=checkpoint)  # warm-up, small
-    before = core.rss_mb()
-    t0 = time.perf_counter()
-    loss, _ = loss_and_grads(model, x, y, checkpoint=checkpoint)
-    seconds = time.perf_counter() - t0
-    return {"peak_mb": core.peak_rss_mb() - before, "rss_before_mb": before,
-            "seconds": seconds, "loss": loss}
+
+    def step(x: np.ndarray, y: np.ndarray) -> float:
+        return loss_and_grads(model, x, y, checkpoint=checkpoint)[0]
+
+    return core.step_peak_memory(step, config, batch, seed)
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m bigmodel.torch.efficient --config '{...}' --batch 4 [--checkpoint]``:
-    prints :func:`peak_memory`'s dictionary as JSON (and writes it to ``--out``)."""
-    p = argparse.ArgumentParser(prog="bigmodel.torch.efficient")
-    p.add_argument("--config", required=True, help="GPTConfig fields as JSON")
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--checkpoint", action="store_true")
-    p.add_argument("--out", default=None, help="folder for results.json")
-    args = p.parse_args(argv)
-    result = peak_memory(GPTConfig.from_dict(json.loads(args.config)), args.batch, args.checkpoint)
-    print(json.dumps(result))
-    if args.out:
-        from pathlib import Path
-
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        (Path(args.out) / "results.json").write_text(json.dumps(result))
+    see :func:`bigmodel.distributed.peak_memory_main`."""
+    core.peak_memory_main("bigmodel.torch.efficient", peak_memory, argv)
 
 
 if __name__ == "__main__":
