@@ -12,11 +12,13 @@ target's logit ``F(x) = Z2[t]`` (before the softmax) pixel by pixel:
   (completeness), up to the error of the rule.
 
 :mod:`bigmodel.torch.attribution` and :mod:`bigmodel.tf.attribution` compute the same
-with autograd and ``GradientTape``; the book checks the three against each other.
+with autograd and ``GradientTape``; the book checks the three against each other. Both
+supply only their gradient to :func:`saliency_of` and :func:`integrated_gradients_of`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,8 +27,9 @@ from .fcnn import FCNNConfig, activate_grad, check_params, forward
 from .inputs import labels, positive_int
 from .training import check_x
 
-__all__ = ["check_baseline", "check_target", "integrated_gradients", "logit_gradient",
-           "midpoints", "saliency"]
+__all__ = ["check_baseline", "check_features", "check_target", "integrated_gradients",
+           "integrated_gradients_of", "logit_gradient", "midpoints", "repeat_target",
+           "saliency", "saliency_of"]
 
 
 def check_target(target: Any, n: int, n_out: int) -> np.ndarray:
@@ -110,3 +113,47 @@ def integrated_gradients(
     for a in midpoints(steps):
         total += logit_gradient(params, config, base + a * (x - base), t)
     return (x - base) * total / len(midpoints(steps))
+
+
+# ---------------------------------------------------------------- any model's gradient
+
+def check_features(x: Any) -> np.ndarray:
+    """``x`` as a checked floating ``(n, d)`` array (:mod:`bigmodel.inputs`)."""
+    shape = np.shape(x)
+    if len(shape) != 2:
+        raise ValueError(
+            f"x has shape {shape}; expected (n, d) rows of features: flatten images first, "
+            "e.g. x.reshape(len(x), -1)"
+        )
+    return check_x(x, int(shape[1]), allow_empty=True)
+
+
+def repeat_target(target: Any, n: int) -> np.ndarray:
+    """One class repeated ``n`` times, or ``n`` classes (checked later against the logits)."""
+    t = np.asarray(target)
+    if t.ndim == 0:
+        return np.full(n, t)
+    if t.shape != (n,):
+        raise ValueError(f"target has shape {t.shape}; expected one class or ({n},), one per row")
+    return t
+
+
+def saliency_of(grad: Callable[[np.ndarray, Any], np.ndarray], x: Any, target: Any) -> np.ndarray:
+    """Gradient × input, ``x ⊙ ∂ logit[t] / ∂x``: ``(n, d)`` float32, for a model whose
+    gradient ``grad(x, target)`` computes (float32 rows ``x (m, d)`` in, ``(m, d)`` out)."""
+    x = check_features(x).astype(np.float32)
+    return x * grad(x, target)
+
+
+def integrated_gradients_of(grad: Callable[[np.ndarray, Any], np.ndarray], x: Any, target: Any,
+                            baseline: Any = None, steps: int = 32) -> np.ndarray:
+    """Integrated gradients of ``logit[t]`` from ``baseline`` (``None``: black) to ``x`` for
+    a model whose gradient ``grad`` computes, by the midpoint rule with ``steps`` points;
+    ``(n, d)`` float32. All points go through ``grad`` in one batch of ``steps * n`` rows."""
+    x = check_features(x).astype(np.float32)
+    base = check_baseline(baseline, x)
+    alphas = midpoints(steps).astype(np.float32)
+    path = base[None] + alphas[:, None, None] * (x - base)[None]  # (steps, n, d)
+    t = np.tile(repeat_target(target, len(x)), len(alphas))
+    grads = grad(path.reshape(-1, x.shape[1]), t).reshape(path.shape)
+    return (x - base) * grads.mean(0)

@@ -7,13 +7,13 @@ as :class:`bigmodel.tf.fcnn.FCNN`. Results are float32 NumPy arrays ``(n, d)``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from ..attribution import check_baseline, check_target, midpoints
-from ..training import check_x
+from ..attribution import check_features, check_target, integrated_gradients_of, saliency_of
 
 __all__ = ["integrated_gradients", "logit_gradient", "saliency"]
 
@@ -33,14 +33,13 @@ def _grad(model: Any, x: np.ndarray, target: Any) -> np.ndarray:
 
 def logit_gradient(model: Any, x: Any, target: Any) -> np.ndarray:
     """``∂ logit[t] / ∂x``: ``(n, d)``. ``target``: one class or ``(n,)`` classes."""
-    x = _features(x)
-    return _grad(model, x, target)
+    return _grad(model, check_features(x), target)
 
 
 def saliency(model: Any, x: Any, target: Any) -> np.ndarray:
-    """Gradient × input, ``x ⊙ ∂ logit[t] / ∂x``: ``(n, d)``."""
-    x = _features(x).astype(np.float32)
-    return x * _grad(model, x, target)
+    """Gradient × input, ``x ⊙ ∂ logit[t] / ∂x``: ``(n, d)``
+    (:func:`bigmodel.attribution.saliency_of`)."""
+    return saliency_of(functools.partial(_grad, model), x, target)
 
 
 def integrated_gradients(
@@ -48,33 +47,5 @@ def integrated_gradients(
 ) -> np.ndarray:
     """Integrated gradients of ``logit[t]`` from ``baseline`` (``None``: black) to ``x``,
     by the midpoint rule with ``steps`` points; ``(n, d)``. All points go through the
-    model in one batch of ``steps * n`` rows."""
-    x = _features(x).astype(np.float32)
-    base = check_baseline(baseline, x)
-    alphas = midpoints(steps).astype(np.float32)
-    path = base[None] + alphas[:, None, None] * (x - base)[None]  # (steps, n, d)
-    t = np.tile(_targets(target, len(x)), len(alphas))
-    grads = _grad(model, path.reshape(-1, x.shape[1]), t).reshape(path.shape)
-    return (x - base) * grads.mean(0)
-
-
-
-def _features(x: Any) -> np.ndarray:
-    """``x`` as a checked floating ``(n, d)`` array (:mod:`bigmodel.inputs`)."""
-    shape = np.shape(x)
-    if len(shape) != 2:
-        raise ValueError(
-            f"x has shape {shape}; expected (n, d) rows of features: flatten images first, "
-            "e.g. x.reshape(len(x), -1)"
-        )
-    return check_x(x, int(shape[1]), allow_empty=True)
-
-
-def _targets(target: Any, n: int) -> np.ndarray:
-    """One class repeated ``n`` times, or ``n`` classes (checked later against the logits)."""
-    t = np.asarray(target)
-    if t.ndim == 0:
-        return np.full(n, t)
-    if t.shape != (n,):
-        raise ValueError(f"target has shape {t.shape}; expected one class or ({n},), one per row")
-    return t
+    model in one batch of ``steps * n`` rows (:func:`bigmodel.attribution.integrated_gradients_of`)."""
+    return integrated_gradients_of(functools.partial(_grad, model), x, target, baseline, steps)
