@@ -86,6 +86,28 @@ def built_html(tmp_path_factory) -> Path:
     return out / "_build" / "html"
 
 
+def unpack_flat(archive: Path, out: Path) -> Path:
+    """Every file of the tar archive into the new folder ``out``, by name only: no path
+    from the archive reaches the disk. Returns ``out``."""
+    import tarfile
+
+    out.mkdir()
+    with tarfile.open(archive) as tar:
+        for member in tar:
+            if member.isfile():
+                (out / Path(member.name).name).write_bytes(tar.extractfile(member).read())
+    return out
+
+
+def isolate_downloads(monkeypatch, tmp_path: Path, url_variable: str, url: str) -> Path:
+    """No BIGMODEL_DATA, an empty cache under ``tmp_path``, and ``url_variable`` set to a
+    download address nobody listens on. Returns ``tmp_path``."""
+    monkeypatch.delenv("BIGMODEL_DATA", raising=False)
+    monkeypatch.setenv("BIGMODEL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv(url_variable, url)
+    return tmp_path
+
+
 @pytest.fixture(scope="module")
 def torch_one_thread():
     """Tiny models are overhead-bound: one PyTorch thread is faster, and fair to a shared CPU."""

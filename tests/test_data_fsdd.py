@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from bigmodel import data
-from conftest import serve
+from conftest import isolate_downloads, serve, unpack_flat
 
 ARCHIVE = "fsdd-v1.0.10-recordings.tar.gz"
 SERVED = "v1.0.10.tar.gz"  # the name in GitHub's tag address
@@ -29,21 +29,13 @@ def fsdd(shared_data) -> data.FSDD:
 def recordings(shared_data, tmp_path_factory) -> Path:
     """The offline archive unpacked once: ``.../recordings/*.wav``."""
     out = tmp_path_factory.mktemp("fsdd-unpacked") / "recordings"
-    out.mkdir()
-    with tarfile.open(shared_data / "fsdd" / ARCHIVE) as tar:
-        for member in tar:
-            if member.isfile():  # by name only: no paths from the archive reach the disk
-                (out / Path(member.name).name).write_bytes(tar.extractfile(member).read())
-    return out
+    return unpack_flat(shared_data / "fsdd" / ARCHIVE, out)
 
 
 @pytest.fixture
 def isolated(monkeypatch, tmp_path):
     """No BIGMODEL_DATA, an empty cache, and a download address nobody listens on."""
-    monkeypatch.delenv("BIGMODEL_DATA", raising=False)
-    monkeypatch.setenv("BIGMODEL_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("BIGMODEL_FSDD_URL", "http://127.0.0.1:9/fsdd/")
-    return tmp_path
+    return isolate_downloads(monkeypatch, tmp_path, "BIGMODEL_FSDD_URL", "http://127.0.0.1:9/fsdd/")
 
 
 def github_archive(dest: Path, files: dict[str, bytes]) -> Path:

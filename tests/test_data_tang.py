@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bigmodel import data
-from conftest import serve
+from conftest import isolate_downloads, serve, unpack_flat
 
 ARCHIVE = "quan-tang-shi-poet.tang.tar.gz"
 MANIFEST = "tang-poems-99ebbef.sha256"
@@ -28,21 +28,13 @@ def tang(shared_data) -> data.TangPoems:
 def files(shared_data, tmp_path_factory) -> Path:
     """The offline archive unpacked once: ``.../tang/poet.tang.*.json``."""
     out = tmp_path_factory.mktemp("tang-unpacked") / "tang"
-    out.mkdir()
-    with tarfile.open(shared_data / "tang-poems" / ARCHIVE) as tar:
-        for member in tar:
-            if member.isfile():  # by name only: no paths from the archive reach the disk
-                (out / Path(member.name).name).write_bytes(tar.extractfile(member).read())
-    return out
+    return unpack_flat(shared_data / "tang-poems" / ARCHIVE, out)
 
 
 @pytest.fixture
 def isolated(monkeypatch, tmp_path):
     """No BIGMODEL_DATA, an empty cache, and a download address nobody listens on."""
-    monkeypatch.delenv("BIGMODEL_DATA", raising=False)
-    monkeypatch.setenv("BIGMODEL_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("BIGMODEL_TANG_POEMS_URL", "http://127.0.0.1:9/tang/")
-    return tmp_path
+    return isolate_downloads(monkeypatch, tmp_path, "BIGMODEL_TANG_POEMS_URL", "http://127.0.0.1:9/tang/")
 
 
 def cached_files(isolated: Path) -> list[Path]:

@@ -25,7 +25,8 @@ from .budget import PRECISIONS
 from .gpt import CONFIGS, TrainConfig, flops_per_token, mfu, param_count, peak_flops
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
+    """The CPU's model name (Linux ``/proc/cpuinfo``; elsewhere what ``platform`` knows)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "python -m bigmodel.bench " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
         "host": {
-            "cpu": _cpu_name(),
+            "cpu": cpu_name(),
             "cpus": os.cpu_count(),
             "os": platform.platform(),
             "python": platform.python_version(),

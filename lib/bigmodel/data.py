@@ -442,6 +442,12 @@ def _download_many(
         )
     for f in missing:
         _check_sum(found[f.name], f, f"{ds.folder}/{f.name} in {where}", nothing)
+    _make_folder(ds, folder)
+    return {f.name: _keep(folder, f, found[f.name], url) for f in missing}
+
+
+def _make_folder(ds: Dataset, folder: Path) -> None:
+    """Create a manifest data set's folder in the cache, or say how to choose another."""
     try:
         folder.mkdir(exist_ok=True)
     except PermissionError as e:
@@ -449,7 +455,6 @@ def _download_many(
             f"data set {ds.name!r}: cannot create {folder}: permission denied. Set "
             "BIGMODEL_CACHE to a directory you can write."
         ) from e
-    return {f.name: _keep(folder, f, found[f.name], url) for f in missing}
 
 
 def _download_each(
@@ -469,13 +474,7 @@ def _download_each(
                 f"{url} answered HTTP {e.code} ({e.reason}); no file of the data set was kept"
             ) from e
         raw[f.name] = _check_sum(body, f, f"the file downloaded from {url}", nothing)
-    try:
-        folder.mkdir(exist_ok=True)
-    except PermissionError as e:
-        raise DataPermissionError(
-            f"data set {ds.name!r}: cannot create {folder}: permission denied. Set "
-            "BIGMODEL_CACHE to a directory you can write."
-        ) from e
+    _make_folder(ds, folder)
     return {f.name: _keep(folder, f, raw[f.name], base + f.name) for f in missing}
 
 

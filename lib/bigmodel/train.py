@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .bench import cpu_name
 from .gpt import CONFIGS, GPTConfig, TrainConfig, get_batch, load_checkpoint
 from .tokenizer import CharTokenizer
 
@@ -131,16 +132,6 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bigmodel.train",
@@ -212,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     model = GPT(config, seed=args.seed)
     log(f"python -m bigmodel.train {' '.join(argv if argv is not None else sys.argv[1:])}")
-    log(f"started {started.isoformat(timespec='seconds')} on {_cpu_name()}, "
+    log(f"started {started.isoformat(timespec='seconds')} on {cpu_name()}, "
         f"{args.threads} thread(s), torch {torch.__version__}")
     log(f"corpus {args.corpus}: {len(text):,} characters, vocabulary {tok.vocab_size:,}, "
         f"train {len(train_ids):,} / val {len(val_ids):,} tokens")
@@ -237,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m bigmodel.train "
         + " ".join(argv if argv is not None else sys.argv[1:]),
         "started_utc": started.isoformat(timespec="seconds"),
-        "host_cpu": _cpu_name(),
+        "host_cpu": cpu_name(),
         "threads": args.threads,
         "python": platform.python_version(),
         "torch": torch.__version__,
