@@ -111,7 +111,7 @@ def term_pattern(english: str) -> re.Pattern:
     return re.compile(rf"(?<![\w-]){body}(s|es)?(?![\w-])", re.I)
 
 
-def tokens(text: str, page: str | None = None) -> collections.Counter:
+def tokens(text: str) -> collections.Counter:
     """The markup a translation must keep: roles, code, math and link targets."""
     out = collections.Counter()
     for tok in TOKEN.findall(text):
@@ -155,7 +155,7 @@ def chinese_share(text: str) -> tuple[float, int]:
     return (cjk / (cjk + words) if cjk + words else 1.0), words
 
 
-def check_entry(entry: polib.POEntry, file: str, page: str,
+def check_entry(entry: polib.POEntry, page: str,
                 terms: list[tuple[str, str]]) -> list[str]:
     """What is wrong with one translated message (empty if nothing)."""
     if not entry.msgstr:
@@ -207,7 +207,7 @@ def check_file(po_path: Path, terms: list[tuple[str, str]] | None = None) -> lis
     for entry in po:
         if entry.obsolete:
             continue
-        out += [Problem(name, entry.msgid, w) for w in check_entry(entry, name, page, terms)]
+        out += [Problem(name, entry.msgid, w) for w in check_entry(entry, page, terms)]
     return out
 
 

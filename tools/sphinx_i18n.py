@@ -55,7 +55,23 @@ class TocCaptions(SphinxTransform):
     default_priority = 150  # after sphinx-external-toc's InsertToctrees (100)
 
     def apply(self, **kwargs) -> None:
-        toc_captions(self.app, self.document)
+        app = self.app
+        domain = docname_to_domain(self.env.docname, app.config.gettext_compact)
+        catalog = None
+        if app.builder.name != "gettext" and app.config.language not in (None, "en"):
+            dirs = [str(app.srcdir / d) for d in app.config.locale_dirs]
+            catalog, found = locale.init(dirs, app.config.language, domain)
+            if not found:
+                return
+        for toc in self.document.findall(addnodes.toctree):
+            caption = toc.get("caption")
+            if not caption:
+                continue
+            if app.builder.name == "gettext":
+                toc.uid = ""  # what Sphinx's gettext builder does for its own toctrees
+                app.builder.catalogs[domain].add(caption, toc)
+            elif catalog is not None:
+                toc["caption"] = toc["rawcaption"] = catalog.gettext(caption)
 
 
 def _ancestors(node: nodes.Node):
@@ -68,27 +84,6 @@ def _in_code_cell(node: nodes.Node) -> bool:
     """Inside a notebook code cell (its source or its outputs)."""
     return any(isinstance(a, nodes.container) and "cell" in a.get("classes", [])
                for a in _ancestors(node))
-
-
-def toc_captions(app: Sphinx, doctree: nodes.document) -> None:
-    """See :class:`TocCaptions`."""
-    docname = app.env.docname
-    domain = docname_to_domain(docname, app.config.gettext_compact)
-    catalog = None
-    if app.builder.name != "gettext" and app.config.language not in (None, "en"):
-        dirs = [str(app.srcdir / d) for d in app.config.locale_dirs]
-        catalog, found = locale.init(dirs, app.config.language, domain)
-        if not found:
-            return
-    for toc in doctree.findall(addnodes.toctree):
-        caption = toc.get("caption")
-        if not caption:
-            continue
-        if app.builder.name == "gettext":
-            toc.uid = ""  # what Sphinx's gettext builder does for its own toctrees
-            app.builder.catalogs[domain].add(caption, toc)
-        elif catalog is not None:
-            toc["caption"] = toc["rawcaption"] = catalog.gettext(caption)
 
 
 def is_chinese(language: str | None) -> bool:
