@@ -103,7 +103,7 @@ def test_colab_installs_the_release_the_book_was_built_from():
     assert nbtools.RELEASE == f"v{version}", "bump RELEASE in tools/nbtools.py with the version"
     for nb in NOTEBOOKS:
         cell = nbtools.colab_setup(nb.stem)
-        assert f"@{nbtools.RELEASE}" in cell
+        assert f'"BIGMODEL_REF", "{nbtools.RELEASE}"' in cell  # tests/test_colab.py
         assert ("[apps]" in cell) == (nb.stem == "06_applications"), nb.name
         assert "raise RuntimeError" in cell  # a failed install stops the notebook
 
