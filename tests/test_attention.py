@@ -7,6 +7,7 @@ import pytest
 
 from bigmodel import attention as ref
 from bigmodel import gpt
+from numerics import assert_float32_close, gpt_terms
 
 RNG = np.random.default_rng(0)
 
@@ -98,8 +99,8 @@ def test_whole_gpt_equals_both_frameworks(bias):
     with torch.no_grad():
         got_torch = TorchGPT(cfg, params=params).eval()(torch.as_tensor(idx))[0].numpy()
     got_tf = TFGPT(cfg, params=params)(idx)[0].numpy()
-    np.testing.assert_allclose(got_torch, want, atol=2e-5)
-    np.testing.assert_allclose(got_tf, want, atol=2e-5)
+    assert_float32_close(got_torch, want, gpt_terms(cfg), err_msg="torch")
+    assert_float32_close(got_tf, want, gpt_terms(cfg), err_msg="tf")
 
 
 def test_param_breakdown_adds_up():

@@ -9,6 +9,7 @@ import torch
 from torch.nn import functional as F
 
 from bigmodel import conv
+from numerics import assert_float32_close
 
 # (N, H, W, C_in, C_out, kernel, stride, padding): odd and even kernels, rectangular ones,
 # strides that do and do not divide the size, and an uneven SAME padding (extra pixel after).
@@ -84,7 +85,7 @@ def test_conv2d_matches_torch_and_tf(case):
     assert ref.shape == (n, ho, wo, c_out) and ref.dtype == np.float32
     for got in (torch_conv(x, k, b, stride, padding), tf_conv(x, k, b, stride, padding)):
         assert got.shape == ref.shape
-        np.testing.assert_allclose(got, ref, atol=1e-5, rtol=1e-5)
+        assert_float32_close(got, ref, int(np.prod(pair(kernel))) * c_in + 1)
 
 
 def test_conv2d_is_cross_correlation_by_hand():
@@ -118,16 +119,14 @@ def test_pooling_matches_torch_and_tf(kind, case):
         )
     for got in (conv.nchw_to_nhwc(got_t.numpy()), got_tf):
         assert got.shape == ref.shape
-        np.testing.assert_allclose(got, ref, atol=1e-6, rtol=1e-6)
+        assert_float32_close(got, ref, int(np.prod(pair(size))) + 1)
 
 
 def test_two_by_two_pooling_halves_the_image():
     x = rand((1, 28, 28, 2), 7)
     assert conv.max_pool2d(x).shape == (1, 14, 14, 2)
     assert conv.avg_pool2d(x[:, :13, :13]).shape == (1, 6, 6, 2)
-    np.testing.assert_allclose(
-        conv.avg_pool2d(x), x.reshape(1, 14, 2, 14, 2, 2).mean(axis=(2, 4)), atol=1e-6
-    )
+    assert_float32_close(conv.avg_pool2d(x), x.reshape(1, 14, 2, 14, 2, 2).mean(axis=(2, 4)), 5)
     assert np.array_equal(conv.max_pool2d(x), x.reshape(1, 14, 2, 14, 2, 2).max(axis=(2, 4)))
 
 
@@ -146,9 +145,10 @@ def test_conv2d_backward_matches_torch_autograd(case):
     bt = torch.tensor(b, requires_grad=True)
     yt = F.conv2d(torch_pad(xt, h, w, kernel, stride, padding), kt, bt, stride=stride)
     (yt * torch.as_tensor(conv.nhwc_to_nchw(dout))).sum().backward()
-    np.testing.assert_allclose(dx, conv.nchw_to_nhwc(xt.grad.numpy()), atol=1e-5, rtol=1e-5)
-    np.testing.assert_allclose(dk, conv.kernel_torch_to_tf(kt.grad.numpy()), atol=1e-4, rtol=1e-5)
-    np.testing.assert_allclose(db, bt.grad.numpy(), atol=1e-4, rtol=1e-5)
+    # dx sums over the kernel and the output channels; dk and db over every output pixel
+    assert_float32_close(dx, conv.nchw_to_nhwc(xt.grad.numpy()), int(np.prod(pair(kernel))) * c_out)
+    assert_float32_close(dk, conv.kernel_torch_to_tf(kt.grad.numpy()), int(np.prod(out.shape[:3])))
+    assert_float32_close(db, bt.grad.numpy(), int(np.prod(out.shape[:3])))
 
 
 # ---------------------------------------------------------------- layouts
@@ -183,7 +183,7 @@ def test_a_wrong_kernel_conversion_is_caught():
         assert got.shape == ref.shape
         assert np.abs(got - ref).max() > 0.1, name
     right = F.conv2d(xt, torch.as_tensor(conv.kernel_tf_to_torch(k)), torch.as_tensor(b)).numpy()
-    np.testing.assert_allclose(conv.nchw_to_nhwc(right), ref, atol=1e-5)
+    assert_float32_close(conv.nchw_to_nhwc(right), ref, int(np.prod(k.shape[:-1])) + 1)
 
 
 def test_dense_rows_follow_the_flatten_order():
@@ -192,7 +192,7 @@ def test_dense_rows_follow_the_flatten_order():
     ref = fmap.reshape(3, -1) @ w
     flat_nchw = conv.nhwc_to_nchw(fmap).reshape(3, -1)  # what torch's flatten gives
     w_nchw = conv.dense_nhwc_to_nchw(w, (2, 4, 5))
-    np.testing.assert_allclose(flat_nchw @ w_nchw, ref, atol=1e-5)
+    assert_float32_close(flat_nchw @ w_nchw, ref, w.shape[0])
     assert np.abs(flat_nchw @ w - ref).max() > 0.1  # unpermuted rows: caught
     np.testing.assert_array_equal(conv.dense_nchw_to_nhwc(w_nchw, (2, 4, 5)), w)
 
