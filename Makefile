@@ -112,3 +112,37 @@ constraints:
 
 clean:
 	rm -rf _build .pytest_cache
+
+## make release: tag this commit v<version> for Colab, after proving that its wheel works:
+## build it, install it (with PyTorch and TensorFlow, pinned) in a fresh venv in a temp
+## folder and run book/00_setup.ipynb there. Refuses a dirty tree or an existing tag;
+## never pushes (README, "Releasing"). make release-check: only the refusals.
+# the tag, once the launch button and every chapter name it; computed once, when first used
+RELEASE_TAG = $(eval RELEASE_TAG := $$(shell $(BIN)/python tools/nbtools.py release))$(RELEASE_TAG)
+release: release-check
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; start=$$(date +%s); \
+	rm -rf dist build; \
+	$(BIN)/python -m pip wheel -q --no-deps -w dist .; \
+	wheel=$$(ls dist/bigmodel-*.whl); echo "built $$wheel; installing it in $$tmp/venv"; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install -q "$$wheel[torch]" tensorflow-cpu ipykernel \
+	  nbclient -c constraints.txt; \
+	cp book/00_setup.ipynb "$$tmp/"; \
+	( cd "$$tmp" && export JUPYTER_PATH="$$tmp/venv/share/jupyter" && unset PYTHONPATH \
+	  && venv/bin/python -c "import bigmodel; print('bigmodel from', bigmodel.__file__)" \
+	  && venv/bin/jupyter-execute --timeout=900 --kernel_name=python3 00_setup.ipynb ); \
+	echo "wheel built, installed and book/00_setup.ipynb run from it in $$(( $$(date +%s) - start )) s"
+	@test -z "$$(git status --porcelain)" || { git status --short; \
+	  echo "make release: the working tree changed meanwhile; not tagged"; exit 1; }
+	git tag -a $(RELEASE_TAG) -m "bigmodel $(RELEASE_TAG): the release the book's Colab cells install"
+	@echo "Tagged $(RELEASE_TAG) (not pushed). Next: git push origin $(RELEASE_TAG)"
+
+release-check: venv
+	@test -n "$(RELEASE_TAG)" || exit 1
+	@test -z "$$(git status --porcelain)" || { git status --short; \
+	  echo "make release: the working tree is not clean; commit or remove the files above"; exit 1; }
+	@! git rev-parse -q --verify "refs/tags/$(RELEASE_TAG)" >/dev/null || { \
+	  echo "make release: tag $(RELEASE_TAG) exists; raise the version in pyproject.toml first"; exit 1; }
+	@echo "make release: ready to tag $(RELEASE_TAG)"
+
+.PHONY: release release-check

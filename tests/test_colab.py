@@ -157,3 +157,54 @@ def test_a_missing_tag_stops_the_cell_with_one_message_naming_the_fix(tmp_path):
     assert "is not a tag or branch" not in r.stderr
     assert "RuntimeError: pip could not install bigmodel @ git+file://" in r.stderr, r.stderr
     assert r.stdout.strip(), "pip's own message is printed"
+
+
+# --- make release -------------------------------------------------------------------------
+
+
+def _make(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    """``make`` in ``repo`` with this interpreter's venv, never (re)building a venv."""
+    bin_dir = Path(sys.executable).parent
+    return subprocess.run(["make", "--no-print-directory", "-o", "venv", f"BIN={bin_dir}", *args],
+                          cwd=repo, capture_output=True, text=True, timeout=120)
+
+
+def test_make_release_tests_the_wheel_then_tags_the_release_and_never_pushes():
+    r = _make(ROOT, "-n", "release")
+    assert r.returncode == 0, r.stderr
+    plan = r.stdout
+    steps = ["pip wheel", "-m venv", "pip install", "jupyter-execute", f"git tag -a {nbtools.RELEASE} "]
+    assert all(step in plan for step in steps), plan
+    assert "-c constraints.txt" in plan
+    assert any("jupyter-execute" in line and "00_setup.ipynb" in line for line in plan.splitlines())
+    assert [plan.index(step) for step in steps] == sorted(plan.index(step) for step in steps)
+    assert not [line for line in plan.splitlines() if line.lstrip().startswith("git push")]
+    assert f"git push origin {nbtools.RELEASE}" in plan  # printed as the next step
+
+
+def test_make_release_refuses_a_dirty_tree_an_existing_tag_or_a_stale_ref(tmp_path):
+    repo = tmp_path / "repo"
+    for name in ["Makefile", "pyproject.toml", "_config.yml", "requirements.txt", "constraints.txt",
+                 "tools/nbtools.py", *(f"book/md/{p.name}" for p in (BOOK / "md").glob("*.md"))]:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, repo / name)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "a release candidate")
+
+    r = _make(repo, "release-check")
+    assert r.returncode == 0 and f"ready to tag {nbtools.RELEASE}" in r.stdout, r.stdout + r.stderr
+    (repo / "stray.txt").write_text("not committed\n")
+    r = _make(repo, "release-check")
+    assert r.returncode != 0 and "working tree is not clean" in r.stdout, r.stdout + r.stderr
+    (repo / "stray.txt").unlink()
+    _git(repo, "tag", "-a", nbtools.RELEASE, "-m", "made before")
+    r = _make(repo, "release-check")
+    assert r.returncode != 0 and f"tag {nbtools.RELEASE} exists" in r.stdout, r.stdout + r.stderr
+    _git(repo, "tag", "-d", nbtools.RELEASE)
+    # the launch button naming another ref than the setup cells: no tag either
+    config = repo / "_config.yml"
+    config.write_text(config.read_text().replace(f"branch: {nbtools.RELEASE}", "branch: main"))
+    _git(repo, "commit", "-q", "-am", "the button opens main")
+    r = _make(repo, "release-check")
+    assert r.returncode != 0 and "run `python tools/nbtools.py setup-cells`" in r.stderr, r.stderr

@@ -5,7 +5,7 @@ Each chapter is ``book/md/<name>.md`` (MyST Markdown: edit this) paired with
 
     python tools/nbtools.py new 07_transformer "Attention and the Transformer"
     python tools/nbtools.py setup-cells      # after editing _SETUP, the version or CHAPTER_EXTRAS
-    python tools/nbtools.py release          # prints the release tag (`make release` uses it)
+    python tools/nbtools.py release          # the release tag, once every chapter names it
 
 Both commands write the Markdown side and then sync the notebook (outputs are kept); run
 ``make execute NB=book/<name>.ipynb`` afterwards to store fresh outputs. ``setup-cells``
@@ -151,6 +151,20 @@ def setup_cells() -> list[Path]:
     return changed
 
 
+def release_tag() -> str:
+    """:data:`RELEASE`, once the launch buttons and every chapter name it (``make release``)."""
+    stale = [] if config_ref() == RELEASE else [f"{CONFIG.name} (repository.branch {config_ref()})"]
+    for md in sorted((BOOK / "md").glob("*.md")):
+        nb = jupytext.read(md)
+        cell = next(c for c in nb.cells if c.cell_type == "code")
+        if set_colab_metadata(nb) or cell.source != colab_setup(md.stem):
+            stale.append(f"book/md/{md.name}")
+    if stale:
+        raise SystemExit(f"not {RELEASE} yet: {', '.join(stale)}; "
+                         "run `python tools/nbtools.py setup-cells` and commit")
+    return RELEASE
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:1] == ["new"] and len(args) == 3:
@@ -158,6 +172,6 @@ if __name__ == "__main__":
     elif args == ["setup-cells"]:
         print("updated:", *setup_cells() or ["nothing"])
     elif args == ["release"]:
-        print(RELEASE)
+        print(release_tag())
     else:
         raise SystemExit(__doc__)
