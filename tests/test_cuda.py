@@ -68,3 +68,38 @@ def test_fcnn_trains_on_gpu():
                           validation=(x, y))
     assert hist.val_accuracy[-1] > 0.9
     assert model.W1.device.type == "cuda"
+
+
+def test_tf32_is_off_in_convolutions_under_the_float32_policy():
+    """cuDNN's convolutions follow the book's policy (PyTorch's own default is TF32 on).
+
+    One 3x3 convolution on the GPU equals the NumPy reference to float32 rounding with TF32
+    off; with it on (``set_matmul_precision("high")``, Ampere and newer) the same check
+    fails (TF32 keeps 10 of float32's 23 mantissa bits): the null case.
+    """
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bigmodel import conv
+    from numerics import float32_atol
+
+    assert torch.backends.cudnn.allow_tf32 is False  # importing bigmodel.torch applied it
+    rng = np.random.default_rng(2)
+    x = rng.random((256, 28, 28, 1), dtype=np.float32)
+    k = rng.normal(0, 1, (3, 3, 1, 64)).astype(np.float32)
+    ref = conv.conv2d(x.astype(np.float64), k.astype(np.float64), np.zeros(64), 1, "valid")
+    atol = float32_atol(ref, 9 + 1)
+    xt = torch.as_tensor(conv.nhwc_to_nchw(x), device="cuda")
+    kt = torch.as_tensor(conv.kernel_tf_to_torch(k), device="cuda")
+    diffs = {}
+    try:
+        for prec in ("highest", "high"):
+            set_matmul_precision(prec)
+            got = conv.nchw_to_nhwc(torch.nn.functional.conv2d(xt, kt).cpu().numpy())
+            diffs[prec] = float(np.abs(got - ref).max())
+    finally:
+        set_matmul_precision("highest")
+    assert diffs["highest"] < atol, (diffs, atol)
+    if torch.cuda.get_device_capability(0)[0] >= 8:  # TF32 exists: the check has power
+        assert diffs["high"] > atol, (diffs, atol)

@@ -116,3 +116,22 @@ def test_a_bad_precision_is_named():
     with pytest.raises(ValueError, match=r"precision='fp16'; choose one of"):
         torch_train.train(torch_gpt.GPT(CONFIGS["nano"], seed=0), data, data, TrainConfig(),
                           precision="fp16", show_progress=False)
+
+
+def test_tf32_policy_covers_convolutions_in_pytorch():
+    """PyTorch's default turns TF32 on in cuDNN convolutions; the book's policy turns it off."""
+    import torch
+
+    from bigmodel.torch import set_matmul_precision
+
+    assert torch.backends.cudnn.allow_tf32 is False
+    assert torch.get_float32_matmul_precision() == "highest"
+    try:
+        set_matmul_precision("high")
+        assert torch.backends.cudnn.allow_tf32 is True
+        assert torch.get_float32_matmul_precision() == "high"
+    finally:
+        set_matmul_precision("highest")
+    assert torch.backends.cudnn.allow_tf32 is False
+    with pytest.raises(ValueError, match="'highest' or 'high'"):
+        set_matmul_precision("medium")
