@@ -1,0 +1,192 @@
+"""Run the chapters' code as plain Python, without Jupyter, optionally without TensorFlow.
+
+``make test-cuda`` uses it on a GPU machine that has PyTorch but neither TensorFlow nor
+Jupyter: every chapter's code cells run top to bottom in one namespace, with the
+chapter's own hidden asserts, on the branch the machine takes (the GPU branch at its real
+sizes on CUDA; its ``dry`` sizes on a CPU with ``BIGMODEL_BRANCH=gpu``). Nothing is copied
+out of the chapters, so the run cannot drift from them.
+
+With ``--torch-only``, TensorFlow's part is left out statement by statement: a top-level
+statement that names TensorFlow (``tf``, ``keras``, ``bigmodel.tf`` and what is imported
+from them), or a name that such a statement bound, is skipped, and the names it binds are
+skipped in turn. Everything else runs, and the report counts both.
+
+    python tools/run_chapters.py --torch-only [--out DIR] [--timeout S] [CHAPTER ...]
+
+Each chapter runs in its own interpreter (``--one CHAPTER`` is that child), so one
+chapter's failure or time-out is its own line. Exit status 1 if any chapter failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+# Modules whose names make a statement TensorFlow's.
+TF_MODULES = ("tensorflow", "keras", "bigmodel.tf", "tf_keras")
+# Chapters that need a package a bare PyTorch GPU machine lacks, and run on the CPU anyway.
+NOT_ON_A_BARE_GPU = {"06_applications": "its sentence encoder ([apps] extra) runs on the CPU everywhere"}
+
+
+def chapters() -> list[str]:
+    return sorted(p.stem for p in BOOK.glob("*.ipynb"))
+
+
+def code_cells(chapter: str) -> list[tuple[str, list[str]]]:
+    """``(source, tags)`` of each code cell of ``book/<chapter>.ipynb``, magics removed."""
+    nb = json.loads((BOOK / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+    cells = []
+    for c in nb["cells"]:
+        if c["cell_type"] != "code":
+            continue
+        src = "".join(c["source"])
+        src = "\n".join(ln for ln in src.splitlines() if not ln.lstrip().startswith(("%", "!")))
+        cells.append((src, c.get("metadata", {}).get("tags", [])))
+    return cells
+
+
+def _is_tf_module(name: str) -> bool:
+    return any(name == m or name.startswith(m + ".") for m in TF_MODULES)
+
+
+def _bound_names(node: ast.stmt) -> set[str]:
+    """Names a top-level statement binds (assignments, imports, defs, loop targets, with-as)."""
+    names = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            names.add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(n.name)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            for a in n.names:
+                names.add(a.asname or a.name.split(".")[0])
+    return names
+
+
+def _names_tf(node: ast.stmt, tainted: set[str]) -> bool:
+    """Does the statement import TensorFlow, or read a TensorFlow name?
+
+    A name the statement binds itself (a loop's ``cfg = ...`` read later in the loop) is
+    its own, not the TensorFlow statement's that bound it before.
+    """
+    tainted = tainted - _bound_names(node)
+    for n in ast.walk(node):
+        if isinstance(n, ast.Import) and any(_is_tf_module(a.name) for a in n.names):
+            return True
+        if isinstance(n, ast.ImportFrom) and n.module and (
+            _is_tf_module(n.module) or (n.module == "bigmodel" and any(a.name == "tf" for a in n.names))
+        ):
+            return True
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in tainted:
+            return True
+        if isinstance(n, ast.Attribute) and n.attr == "tf" and isinstance(n.value, ast.Name):
+            if n.value.id == "bigmodel":  # bigmodel.tf.<...>
+                return True
+    return False
+
+
+def run_chapter(chapter: str, torch_only: bool) -> dict:
+    """Execute one chapter's cells in this process; return what ran and what failed."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.chdir(BOOK)  # as Jupyter would
+    ns: dict = {"__name__": "__main__"}
+    tainted: set[str] = set()
+    report = {"chapter": chapter, "cells": 0, "statements": 0, "skipped": 0, "error": None}
+    t0 = time.perf_counter()
+    for i, (src, tags) in enumerate(code_cells(chapter), start=1):
+        try:
+            tree = ast.parse(src)
+        except SyntaxError as err:
+            report["error"] = f"cell {i}: {err}"
+            break
+        run, skipped = [], 0
+        for stmt in tree.body:
+            if torch_only and _names_tf(stmt, tainted):
+                tainted |= _bound_names(stmt)
+                skipped += 1
+            else:
+                tainted -= _bound_names(stmt)  # rebound by a PyTorch statement: usable again
+                run.append(stmt)
+        report["skipped"] += skipped
+        report["statements"] += len(run)
+        if not run:
+            continue
+        report["cells"] += 1
+        code = compile(ast.Module(body=run, type_ignores=[]), f"<{chapter} cell {i}>", "exec")
+        try:
+            exec(code, ns)
+        except Exception:  # noqa: BLE001 - reported with the cell, or expected by its tag
+            if "raises-exception" in tags:
+                continue
+            report["error"] = f"cell {i}:\n{traceback.format_exc(limit=-6)}"
+            break
+    report["seconds"] = round(time.perf_counter() - t0, 1)
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            report["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated() / 2**20)
+    except ImportError:  # pragma: no cover
+        pass
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("chapters", nargs="*", help="chapter stems (default: every chapter)")
+    ap.add_argument("--torch-only", action="store_true", help="leave TensorFlow's statements out")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per chapter (default 600)")
+    ap.add_argument("--out", type=Path, help="folder for results.json")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.timeout < 1:
+        ap.error("--timeout must be a positive number of seconds")
+    if args.one:
+        print("RESULT " + json.dumps(run_chapter(args.one, args.torch_only)), flush=True)
+        return 0
+    known = chapters()
+    wanted = args.chapters or known
+    unknown = sorted(set(wanted) - set(known))
+    if unknown:
+        ap.error(f"no such chapter(s): {', '.join(unknown)}; chapters are {', '.join(known)}")
+    results, failed = [], []
+    for ch in wanted:
+        if args.torch_only and ch in NOT_ON_A_BARE_GPU:
+            print(f"  SKIP {ch}: {NOT_ON_A_BARE_GPU[ch]}", flush=True)
+            results.append({"chapter": ch, "skipped_chapter": NOT_ON_A_BARE_GPU[ch]})
+            continue
+        cmd = [sys.executable, __file__, "--one", ch] + (["--torch-only"] if args.torch_only else [])
+        t0 = time.perf_counter()
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+            line = next((ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")), None)
+            r = json.loads(line[7:]) if line else {"chapter": ch, "error": p.stderr[-3000:] or "no result"}
+        except subprocess.TimeoutExpired:
+            r = {"chapter": ch, "error": f"timed out after {args.timeout} s"}
+        r["wall_s"] = round(time.perf_counter() - t0, 1)
+        results.append(r)
+        status = "FAIL" if r.get("error") else "PASS"
+        if r.get("error"):
+            failed.append(ch)
+        print(f"  {status} {ch}: {r.get('statements', 0)} statements in {r.get('cells', 0)} cells run, "
+              f"{r.get('skipped', 0)} TensorFlow statements left out, {r['wall_s']} s", flush=True)
+        if r.get("error"):
+            print("    " + r["error"].replace("\n", "\n    "), flush=True)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    print(f"{len(wanted) - len(failed)} passed, {len(failed)} failed" + (f": {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
