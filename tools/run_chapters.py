@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import json
 import os
 import subprocess
@@ -58,10 +59,27 @@ def _is_tf_module(name: str) -> bool:
     return any(name == m or name.startswith(m + ".") for m in TF_MODULES)
 
 
+MUTATORS = ("append", "extend", "update", "setdefault", "add", "insert")
+# Containers a skipped statement may have filled (a results dict, a captured log).
+FILLABLE = (list, dict, set, bytearray, io.IOBase)
+
+
+def _base_name(node: ast.expr) -> set[str]:
+    """``{"d"}`` for ``d``, ``d[k]``, ``d.x[k].y``; empty for anything else."""
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return {node.id} if isinstance(node, ast.Name) else set()
+
+
 def _bound_names(node: ast.stmt) -> set[str]:
-    """Names a top-level statement binds (assignments, imports, defs, loop targets, with-as)."""
+    """Names a top-level statement binds or fills (assignments, imports, defs, loop targets,
+    with-as; ``d[k] = ...``, ``d.attr = ...`` and ``d.append(...)`` on a plain name)."""
     names = set()
     for n in ast.walk(node):
+        if isinstance(n, (ast.Subscript, ast.Attribute)) and isinstance(n.ctx, ast.Store):
+            names |= _base_name(n.value)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in MUTATORS:
+            names |= _base_name(n.func.value)
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
             names.add(n.id)
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -72,13 +90,84 @@ def _bound_names(node: ast.stmt) -> set[str]:
     return names
 
 
-def _names_tf(node: ast.stmt, tainted: set[str]) -> bool:
-    """Does the statement import TensorFlow, or read a TensorFlow name?
+class _FirstUse(ast.NodeVisitor):
+    """Each name's first use in evaluation order: ``"load"`` or ``"store"``.
 
-    A name the statement binds itself (a loop's ``cfg = ...`` read later in the loop) is
-    its own, not the TensorFlow statement's that bound it before.
+    An assignment's value is read before its targets are bound (``x = f(x)`` reads the old
+    ``x``); a loop's iterable before its target; an augmented assignment reads first.
     """
-    tainted = tainted - _bound_names(node)
+
+    def __init__(self) -> None:
+        self.first: dict[str, str] = {}
+
+    def _use(self, name: str, how: str) -> None:
+        self.first.setdefault(name, how)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self._use(node.id, "store" if isinstance(node.ctx, (ast.Store, ast.Del)) else "load")
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for t in node.targets:
+            self.visit(t)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        self.visit(node.target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        if isinstance(node.target, ast.Name):
+            self._use(node.target.id, "load")
+        self.visit(node.value)
+        self.visit(node.target)
+
+    def visit_For(self, node: ast.For) -> None:
+        self.visit(node.iter)
+        self.visit(node.target)
+        for n in node.body + node.orelse:
+            self.visit(n)
+
+    def _comprehension(self, node, *elts) -> None:
+        for g in node.generators:  # bound before the element is computed
+            self.visit(g.iter)
+            self.visit(g.target)
+            for n in g.ifs:
+                self.visit(n)
+        for e in elts:
+            self.visit(e)
+
+    def visit_ListComp(self, node: ast.ListComp) -> None:
+        self._comprehension(node, node.elt)
+
+    visit_SetComp = visit_GeneratorExp = visit_ListComp
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        self._comprehension(node, node.key, node.value)
+
+    def _function(self, node, body) -> None:
+        args = node.args
+        for d in args.defaults + [d for d in args.kw_defaults if d is not None]:
+            self.visit(d)
+        for d in getattr(node, "decorator_list", []):
+            self.visit(d)
+        for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
+            if a is not None:
+                self._use(a.arg, "store")
+        for n in body if isinstance(body, list) else [body]:
+            self.visit(n)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._function(node, node.body)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._function(node, node.body)
+
+
+def _names_tf(node: ast.stmt, tainted: set[str]) -> bool:
+    """Does the statement import TensorFlow, or read a TensorFlow name before binding it?"""
     for n in ast.walk(node):
         if isinstance(n, ast.Import) and any(_is_tf_module(a.name) for a in n.names):
             return True
@@ -86,12 +175,14 @@ def _names_tf(node: ast.stmt, tainted: set[str]) -> bool:
             _is_tf_module(n.module) or (n.module == "bigmodel" and any(a.name == "tf" for a in n.names))
         ):
             return True
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in tainted:
-            return True
         if isinstance(n, ast.Attribute) and n.attr == "tf" and isinstance(n.value, ast.Name):
             if n.value.id == "bigmodel":  # bigmodel.tf.<...>
                 return True
-    return False
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and _is_tf_module(n.value):
+            return True  # a module run in a subprocess: python -m bigmodel.tf.distributed
+    uses = _FirstUse()
+    uses.visit(node)
+    return any(how == "load" and name in tainted for name, how in uses.first.items())
 
 
 def run_chapter(chapter: str, torch_only: bool) -> dict:
@@ -108,26 +199,29 @@ def run_chapter(chapter: str, torch_only: bool) -> dict:
         except SyntaxError as err:
             report["error"] = f"cell {i}: {err}"
             break
-        run, skipped = [], 0
+        ran = 0
         for stmt in tree.body:
             if torch_only and _names_tf(stmt, tainted):
                 tainted |= _bound_names(stmt)
-                skipped += 1
-            else:
-                tainted -= _bound_names(stmt)  # rebound by a PyTorch statement: usable again
-                run.append(stmt)
-        report["skipped"] += skipped
-        report["statements"] += len(run)
-        if not run:
-            continue
-        report["cells"] += 1
-        code = compile(ast.Module(body=run, type_ignores=[]), f"<{chapter} cell {i}>", "exec")
-        try:
-            exec(code, ns)
-        except Exception:  # noqa: BLE001 - reported with the cell, or expected by its tag
-            if "raises-exception" in tags:
+                # what it read and may have filled: later readers would see it half-filled
+                uses = _FirstUse()
+                uses.visit(stmt)
+                tainted |= {n for n in uses.first if isinstance(ns.get(n), FILLABLE)}
+                report["skipped"] += 1
                 continue
-            report["error"] = f"cell {i}:\n{traceback.format_exc(limit=-6)}"
+            tainted -= _bound_names(stmt)  # rebound by a PyTorch statement: usable again
+            ran += 1
+            code = compile(ast.Module(body=[stmt], type_ignores=[]), f"<{chapter} cell {i}>", "exec")
+            try:
+                exec(code, ns)
+            except Exception:  # noqa: BLE001 - reported with the cell, or expected by its tag
+                if "raises-exception" in tags:
+                    break  # the cell's expected error: its remaining statements are not run
+                report["error"] = f"cell {i}:\n{traceback.format_exc(limit=-6)}"
+                break
+        report["statements"] += ran
+        report["cells"] += ran > 0
+        if report["error"]:
             break
     report["seconds"] = round(time.perf_counter() - t0, 1)
     try:
@@ -184,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "results.json").write_text(json.dumps(results, indent=1))
-    print(f"{len(wanted) - len(failed)} passed, {len(failed)} failed" + (f": {', '.join(failed)}" if failed else ""))
+    which = f": {', '.join(failed)}" if failed else ""
+    print(f"{len(wanted) - len(failed)} passed, {len(failed)} failed{which}")
     return 1 if failed else 0
 
 

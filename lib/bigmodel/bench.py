@@ -66,6 +66,7 @@ def bench_gpt(args: argparse.Namespace) -> dict:
         warmup_steps=min(100, steps // 10),
         eval_interval=args.eval_interval if target is not None else steps,
         eval_iters=args.eval_iters,
+        betas=tuple(args.betas),
     )
     out: dict = {"framework": args.framework}
     if args.framework == "torch":
@@ -119,6 +120,8 @@ def bench_gpt(args: argparse.Namespace) -> dict:
         tf32=args.tf32,
         compile=args.compile,
         batch_size=args.batch_size,
+        lr=cfg.lr,
+        betas=list(cfg.betas),
         steps=hist.step[-1],
         tokens_per_s=round(tps, 1),
         flops_per_token=flops_per_token(config),
@@ -161,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--max-steps", type=int, default=5000, help="give up after (target mode)")
     g.add_argument("--eval-interval", type=int, default=100)
     g.add_argument("--eval-iters", type=int, default=10)
+    g.add_argument("--betas", type=float, nargs=2, default=(0.9, 0.95), metavar=("B1", "B2"),
+                   help="AdamW's betas (nanoGPT's shakespeare_char recipe: 0.9 0.99)")
     g.add_argument("--threads", type=int, default=None, help="CPU threads (torch)")
     g.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     args = p.parse_args(argv)
