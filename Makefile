@@ -20,13 +20,20 @@ NB ?= $(NOTEBOOKS)
 # pytest-xdist workers; --dist loadfile keeps each notebook in one kernel.
 JOBS ?= auto
 
-# The perturbed numerics of `make test-portable`: other OpenBLAS kernels, PyTorch's
-# baseline (non-SIMD) CPU kernels, one thread everywhere, TensorFlow's oneDNN kernels.
-PORTABLE_ENV := OPENBLAS_CORETYPE=Sandybridge ATEN_CPU_CAPABILITY=default \
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_ENABLE_ONEDNN_OPTS=1
+# Another CPU's numerics. PORTABLE_ENV: one without AVX-512, like many readers' and CI's
+# (PyTorch's, oneDNN's, OpenBLAS's and NumPy's kernels capped at AVX2), one thread
+# everywhere, TensorFlow's oneDNN kernels. BASELINE_ENV: no SIMD at all in PyTorch, older
+# OpenBLAS kernels (make test-baseline; not in CI, for its time).
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
+PORTABLE_ENV := ATEN_CPU_CAPABILITY=avx2 DNNL_MAX_CPU_ISA=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 \
+	OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" \
+	TF_ENABLE_ONEDNN_OPTS=1 $(ONE_THREAD)
+BASELINE_ENV := OPENBLAS_CORETYPE=Sandybridge ATEN_CPU_CAPABILITY=default \
+	TF_ENABLE_ONEDNN_OPTS=1 $(ONE_THREAD)
 
-.PHONY: venv browser test test-portable test-gpu-branch book gettext execute sync lint constraints clean
+.PHONY: venv browser unit test test-portable test-avx2 test-baseline test-loaded \
+	test-gpu-branch test-cuda book gettext execute sync lint constraints clean
 
 venv: $(STAMP)
 
@@ -46,32 +53,47 @@ browser: venv
 	    bash .ci/install-chromium.sh && $(BIN)/python tests/browser.py; \
 	  else exit 1; fi; }
 
+## make unit: the edit loop's tier: the unit tests, without notebooks and the built site
+unit: venv
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests -m "not site"
+
 ## make test: unit tests, every notebook under nbval, the -W book build, the browser tests
 test: venv browser
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
-## make test-portable: every notebook again under nbval, with perturbed numerics
-test-portable: venv
-	$(PORTABLE_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile book
+## make test-portable (alias test-avx2): the unit tests and every notebook again, as on a
+## CPU without AVX-512, one thread (CONTRIBUTING.md, "Tolerances in unit tests")
+test-portable test-avx2: venv
+	$(PORTABLE_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests book -m "not site"
 
-## make test-gpu-branch: every notebook on its GPU branch, rehearsed on this CPU with the
-## knobs' `dry` sizes and a T4's float16 + loss scaling (not under nbval, whose stored
-## outputs are the CPU branch's); executed copies go to $(GPU_BRANCH_OUT)
-GPU_BRANCH_JOBS ?= 2
-# one thread per notebook: $(GPU_BRANCH_JOBS) notebooks at once would otherwise
-# oversubscribe the cores, and busy-waiting thread pools then run many times slower
-GPU_BRANCH_ENV := BIGMODEL_BRANCH=gpu BIGMODEL_PRECISION=float16 \
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
-GPU_BRANCH_OUT ?= _build/gpu-branch
+## make test-baseline: every notebook with no SIMD kernels in PyTorch (slow; not in CI)
+test-baseline: venv
+	$(BASELINE_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile book
+
+## make test-loaded: make test with one of the cores kept busy by a spinning process
+test-loaded: venv browser
+	@sh -c 'while :; do :; done' & spin=$$!; trap "kill $$spin" EXIT; \
+	start=$$(date +%s); $(BIN)/python -m pytest -n $(JOBS) --dist loadfile; rc=$$?; \
+	echo "make test with one core busy: $$(( $$(date +%s) - start )) s"; exit $$rc
+
+## make test-gpu-branch: every chapter on its GPU branch, rehearsed on this CPU with the
+## knobs' `dry` sizes and a T4's float16 + loss scaling, both frameworks, as plain Python
+## (tools/run_chapters.py: the chapters' own cells and asserts; no Jupyter needed)
+GPU_BRANCH_ENV := BIGMODEL_BRANCH=gpu BIGMODEL_PRECISION=float16 MPLBACKEND=Agg
 test-gpu-branch: venv
-	@mkdir -p $(GPU_BRANCH_OUT)
-	@printf '%s\n' $(NB) | xargs -P $(GPU_BRANCH_JOBS) -I{} sh -c '\
-	  start=$$(date +%s); \
-	  $(GPU_BRANCH_ENV) $(BIN)/jupyter-execute --timeout=900 --kernel_name=python3 \
-	    --output=$(abspath $(GPU_BRANCH_OUT))/$$(basename {}) {} 2>$(GPU_BRANCH_OUT)/$$(basename {} .ipynb).log \
-	  && echo "  {}: GPU branch ran in $$(( $$(date +%s) - start )) s" \
-	  || { echo "  {}: GPU branch FAILED"; tail -40 $(GPU_BRANCH_OUT)/$$(basename {} .ipynb).log; exit 255; }'
+	$(GPU_BRANCH_ENV) $(BIN)/python tools/run_chapters.py --jobs 2 --out _build/gpu-branch $(CHAPTERS)
+
+## make test-cuda: for a GPU machine with PyTorch only (no TensorFlow, Jupyter or venv):
+## the CUDA tests, then every chapter's PyTorch half on its GPU branch at its real sizes,
+## with the chapter's own asserts. On a CPU it is a dry run (CUDA tests skip; dry sizes).
+CUDA_PYTHON ?= python3
+# chapters at once: one on a GPU (each fills it, and times its own steps); two on a CPU dry run
+CUDA_JOBS ?= $(shell $(CUDA_PYTHON) -c "import torch; print(1 if torch.cuda.is_available() else 2)" 2>/dev/null || echo 1)
+test-cuda:
+	PYTHONPATH=$(CURDIR)/lib$${PYTHONPATH:+:$$PYTHONPATH} $(CUDA_PYTHON) -m pytest -q -rs -m cuda \
+	  tests/test_cuda.py tests/test_gpt_cuda.py tests/test_tf_cuda.py tests/test_chapter_gpu_cuda.py
+	PYTHONPATH=$(CURDIR)/lib$${PYTHONPATH:+:$$PYTHONPATH} MPLBACKEND=Agg BIGMODEL_BRANCH=gpu \
+	  $(CUDA_PYTHON) tools/run_chapters.py --torch-only --jobs $(CUDA_JOBS) --out _build/test-cuda $(CHAPTERS)
 
 ## make book: the HTML site from the stored outputs, warnings are errors: English in
 ## _build/html, Chinese in _build/html/zh (from locales/zh_CN; CONTRIBUTING.md)

@@ -152,3 +152,10 @@ def serve(directory: Path):
             pass
 
     return serve_handler(functools.partial(Quiet, directory=str(directory)))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs the built site (through any fixture) ``site``."""
+    for item in items:
+        if "built_html" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.site)

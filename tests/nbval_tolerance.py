@@ -9,7 +9,11 @@ is within the tolerance of the stored value, hands nbval the stored text so that
 comparison passes. Outside the tolerance nothing is changed and nbval reports both
 values as usual. Glued values with no tolerance are compared exactly.
 
-Loaded by ``-p nbval_tolerance`` (pyproject.toml); ``tests/`` is on ``pythonpath``.
+Loaded by ``-p nbval_tolerance`` (pyproject.toml); ``tests/`` is on ``pythonpath``. It
+also turns nbval on (``--nbval --nbval-current-env --nbval-sanitize-with ...``) when the
+run collects notebooks (no paths given, so ``testpaths`` with ``book/``; a ``.ipynb``; a
+folder holding one), and only then: ``pytest tests/test_x.py`` runs as plain pytest, also
+where nbval is not installed (a GPU machine with PyTorch only).
 """
 
 from __future__ import annotations
@@ -17,9 +21,30 @@ from __future__ import annotations
 import ast
 import copy
 import math
+from pathlib import Path
 from typing import Any
 
-from nbval.plugin import IPyNbCell
+try:
+    from nbval.plugin import IPyNbCell
+except ImportError:  # no notebooks can be run here; plain tests still can
+    IPyNbCell = None
+
+SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
+NBVAL_ARGS = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE)]
+
+
+def collects_notebooks(args: list[str]) -> bool:
+    """Whether a pytest command line collects notebooks (see the module's docstring)."""
+    paths = [Path(a.split("::")[0]) for a in args if not a.startswith("-")]
+    existing = [p for p in paths if p.exists()]
+    if not existing:  # testpaths: tests/ and book/
+        return True
+    return any(p.suffix == ".ipynb" or (p.is_dir() and any(p.glob("**/*.ipynb"))) for p in existing)
+
+
+def pytest_load_initial_conftests(early_config, parser, args):
+    if IPyNbCell is not None and "--nbval" not in args and collects_notebooks(args):
+        args[:] = NBVAL_ARGS + args
 
 TOLERANCE_KEY = "bigmodel"  # bigmodel.book.TOLERANCE_KEY (the plugin must not import bigmodel)
 
@@ -74,11 +99,10 @@ def tolerate(test: list, ref: list) -> list:
     return out
 
 
-_compare_outputs = IPyNbCell.compare_outputs
+if IPyNbCell is not None:
+    _compare_outputs = IPyNbCell.compare_outputs
 
+    def compare_outputs(self, test, ref, skip_compare=None):
+        return _compare_outputs(self, tolerate(test, ref), ref, skip_compare)
 
-def compare_outputs(self, test, ref, skip_compare=None):
-    return _compare_outputs(self, tolerate(test, ref), ref, skip_compare)
-
-
-IPyNbCell.compare_outputs = compare_outputs
+    IPyNbCell.compare_outputs = compare_outputs

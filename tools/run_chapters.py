@@ -11,7 +11,7 @@ statement that names TensorFlow (``tf``, ``keras``, ``bigmodel.tf`` and what is 
 from them), or a name that such a statement bound, is skipped, and the names it binds are
 skipped in turn. Everything else runs, and the report counts both.
 
-    python tools/run_chapters.py --torch-only [--out DIR] [--timeout S] [CHAPTER ...]
+    python tools/run_chapters.py --torch-only [--jobs N] [--out DIR] [--timeout S] [CHAPTER ...]
 
 Each chapter runs in its own interpreter (``--one CHAPTER`` is that child), so one
 chapter's failure or time-out is its own line. Exit status 1 if any chapter failed.
@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,11 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("chapters", nargs="*", help="chapter stems (default: every chapter)")
     ap.add_argument("--torch-only", action="store_true", help="leave TensorFlow's statements out")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per chapter (default 600)")
+    ap.add_argument("--jobs", type=int, default=1, help="chapters at once, one thread each (default 1)")
     ap.add_argument("--out", type=Path, help="folder for results.json")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.timeout < 1:
-        ap.error("--timeout must be a positive number of seconds")
+    if args.timeout < 1 or args.jobs < 1:
+        ap.error("--timeout and --jobs must be positive")
     if args.one:
         print("RESULT " + json.dumps(run_chapter(args.one, args.torch_only)), flush=True)
         return 0
@@ -252,34 +254,50 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(wanted) - set(known))
     if unknown:
         ap.error(f"no such chapter(s): {', '.join(unknown)}; chapters are {', '.join(known)}")
-    results, failed = [], []
-    for ch in wanted:
+    env = dict(os.environ)
+    if args.jobs > 1:  # several chapters at once share the cores: one thread each
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                     "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+            env.setdefault(name, "1")
+
+    def one(ch: str) -> dict:
         if args.torch_only and ch in NOT_ON_A_BARE_GPU:
-            print(f"  SKIP {ch}: {NOT_ON_A_BARE_GPU[ch]}", flush=True)
-            results.append({"chapter": ch, "skipped_chapter": NOT_ON_A_BARE_GPU[ch]})
-            continue
+            return {"chapter": ch, "skipped_chapter": NOT_ON_A_BARE_GPU[ch]}
         cmd = [sys.executable, __file__, "--one", ch] + (["--torch-only"] if args.torch_only else [])
         t0 = time.perf_counter()
         try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, env=env)
             line = next((ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")), None)
             r = json.loads(line[7:]) if line else {"chapter": ch, "error": p.stderr[-3000:] or "no result"}
         except subprocess.TimeoutExpired:
             r = {"chapter": ch, "error": f"timed out after {args.timeout} s"}
         r["wall_s"] = round(time.perf_counter() - t0, 1)
-        results.append(r)
+        return r
+
+    def show(r: dict) -> None:
+        if "skipped_chapter" in r:
+            print(f"  SKIP {r['chapter']}: {r['skipped_chapter']}", flush=True)
+            return
         status = "FAIL" if r.get("error") else "PASS"
-        if r.get("error"):
-            failed.append(ch)
-        print(f"  {status} {ch}: {r.get('statements', 0)} statements in {r.get('cells', 0)} cells run, "
-              f"{r.get('skipped', 0)} TensorFlow statements left out, {r['wall_s']} s", flush=True)
+        print(f"  {status} {r['chapter']}: {r.get('statements', 0)} statements in {r.get('cells', 0)} cells "
+              f"run, {r.get('skipped', 0)} TensorFlow statements left out, {r['wall_s']} s", flush=True)
         if r.get("error"):
             print("    " + r["error"].replace("\n", "\n    "), flush=True)
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(one, ch) for ch in wanted]
+        results = []
+        for fut in as_completed(futures):
+            results.append(fut.result())
+            show(results[-1])
+    results.sort(key=lambda r: wanted.index(r["chapter"]))
+    failed = [r["chapter"] for r in results if r.get("error")]
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "results.json").write_text(json.dumps(results, indent=1))
-    which = f": {', '.join(failed)}" if failed else ""
-    print(f"{len(wanted) - len(failed)} passed, {len(failed)} failed{which}")
+    skipped = sum("skipped_chapter" in r for r in results)
+    which = f" ({', '.join(failed)})" if failed else ""
+    print(f"{len(wanted) - len(failed) - skipped} passed, {len(failed)} failed, {skipped} skipped{which}")
     return 1 if failed else 0
 
 
