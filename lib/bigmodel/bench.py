@@ -36,6 +36,26 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+# CPU instructions that compute bfloat16 natively (x86: AVX-512 BF16, AMX; Arm: BF16).
+BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
+
+
+def cpu_bf16_flags() -> list[str] | None:
+    """Which of :data:`BF16_FLAGS` the CPU reports (Linux ``/proc/cpuinfo``); ``None``
+    where the flags cannot be read. Without any of them bfloat16 is emulated on the CPU
+    and can run many times slower than float32.
+    """
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    flags: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith(("flags", "Features")):
+            flags |= set(line.split(":", 1)[1].split())
+    return [f for f in BF16_FLAGS if f in flags]
+
+
 def _data(block_size: int, synthetic: bool) -> tuple[np.ndarray, np.ndarray, int]:
     if synthetic:  # throughput does not depend on the text
         tokens = np.random.default_rng(0).integers(0, 65, 200_000)
