@@ -6,7 +6,10 @@
 For every chapter with a cell tagged ``knobs``, the code cells before it and the knobs
 cell run in one IPython shell with :func:`bigmodel.budget.branch` answering "gpu" (not a
 dry run), as on a CUDA machine; the cell's ``JOBS`` are then costed on each GPU of
-:data:`bigmodel.budget.GPUS` at :data:`bigmodel.budget.UTILISATION` of its peak.
+:data:`bigmodel.budget.GPUS`: by their FLOPs at :data:`bigmodel.budget.UTILISATION` of its
+peak (what the chapters print), and by the calibrated model
+(:func:`bigmodel.budget.predict_seconds`: steps, host operations, memory-bound bytes), which
+the budget test uses.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ def cost_chapters(paths: list[Path]) -> dict[str, dict]:
             "knobs": True,
             "flops": sum(j.flops for j in jobs),
             "seconds": {gpu: budget.seconds(jobs, gpu) for gpu in budget.GPUS},
+            "predicted": {gpu: budget.predict_seconds(jobs, gpu) for gpu in budget.GPUS},
+            "no_steps": [j.name for j in jobs if j.flops > 0 and j.steps == 0],
         }
     return out
 
@@ -78,11 +83,12 @@ def main(argv: list[str]) -> int:
     if "--json" in argv:
         print(json.dumps(table))
         return 0
-    print(f"{'chapter':28s}{'FLOPs':>10s}{'T4 s':>8s}{'A100 s':>8s}")
+    print(f"{'chapter':28s}{'FLOPs':>10s}{'T4 s, FLOPs only':>18s}{'calibrated':>12s}"
+          f"{'A100 s, calibrated':>20s}")
     for name, row in table.items():
         if row["knobs"]:
-            s = row["seconds"]
-            print(f"{name:28s}{row['flops']:10.2e}{s['T4']:8.1f}{s['A100']:8.1f}")
+            s, p = row["seconds"], row["predicted"]
+            print(f"{name:28s}{row['flops']:10.2e}{s['T4']:18.1f}{p['T4']:12.1f}{p['A100']:20.1f}")
         else:
             print(f"{name:28s}{'(no knobs: trains nothing)':>26s}")
     return 0

@@ -114,26 +114,75 @@ def branch(device_kind: str) -> Branch:
 # The share of peak a chapter's small models are assumed to reach in the budget test.
 UTILISATION = 0.25
 
+# The calibrated time model (predict_seconds). A training step of a small model on a GPU
+# costs more than its FLOPs: the host dispatches every operation (eager PyTorch with
+# autocast: the casts, the batch's sampling and transfer, Python), and the work outside
+# the matrix products (norms, activations, the optimizer's update) is memory-bound.
+# Operations and bytes per step were counted on PyTorch's dispatcher (tests/test_budget.py
+# recounts them): the GPT 39 + 33 per block, an MLP 28, the CNN 37 (SMALL_NET_OPS); bytes
+# read and written by non-matrix operations in float32, per token 45 x n_embd + 300 x
+# n_layer x n_embd, plus 64 per parameter (gradients, clipping, AdamW's moments).
+# OP_SECONDS was fitted to one H200 measurement (05's GPU branch, bfloat16, eager: 22.42 ms
+# a step, 1,000 steps), after its FLOPs at UTILISATION and its bytes at BANDWIDTH_SHARE:
+# 14.5 ms over 237 operations. The same host cost is assumed on every GPU.
+BANDWIDTH_SHARE = 0.8  # an H200's device-to-device copy: 4.3 of the data sheet's 4.8 TB/s
+OP_SECONDS = 61e-6
+SMALL_NET_OPS = 37
+GPT_OPS = (39, 33)  # per step: fixed, per block
+GPT_BYTES_PER_TOKEN = (45, 300)  # x n_embd, x n_layer x n_embd
+GPT_BYTES_PER_PARAM = 64
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """What one step costs besides its FLOPs: ``ops`` operations dispatched by the host,
+    ``bytes`` of device memory read and written outside the matrix products."""
+
+    ops: int = SMALL_NET_OPS
+    bytes: float = 0.0
+
+
+def gpt_step(config: GPTConfig, batch_size: int, train: bool = True) -> StepCost:
+    """:class:`StepCost` of one GPT step on ``batch_size`` sequences of ``block_size`` tokens
+    (an evaluation batch, ``train=False``: a third of the operations and token bytes)."""
+    fixed, per_block = GPT_OPS
+    per_token = config.n_embd * (GPT_BYTES_PER_TOKEN[0] + GPT_BYTES_PER_TOKEN[1] * config.n_layer)
+    tokens = batch_size * config.block_size
+    if not train:
+        return StepCost((fixed + per_block * config.n_layer) // 3, tokens * per_token / 3)
+    from .gpt import param_count
+
+    return StepCost(fixed + per_block * config.n_layer,
+                    tokens * per_token + GPT_BYTES_PER_PARAM * param_count(config))
+
 
 @dataclass(frozen=True)
 class Job:
-    """One piece of a chapter's compute: ``flops`` FLOPs at ``precision``.
+    """One piece of a chapter's compute: ``flops`` FLOPs at ``precision``, in ``steps`` steps.
 
     ``precision="auto"`` (the default) is the device's policy, as the GPT trains: each GPU
     is costed at its own mixed precision (float16 on a T4, bfloat16 on an A100).
     ``"float32"`` is for code that trains in float32 everywhere. A job whose precision a
     GPU lacks (bfloat16 on a T4) is costed at that GPU's own mixed precision.
+
+    ``steps`` (framework calls: training steps, evaluation batches) and ``per_step``
+    (:class:`StepCost`; a small network's by default, :func:`gpt_step` for a GPT) feed the
+    calibrated model, :func:`predict_seconds`.
     """
 
     name: str
     flops: float
     precision: str = "auto"
+    steps: int = 0
+    per_step: StepCost = StepCost()
 
     def __post_init__(self) -> None:
         if self.precision != "auto":
             check_precision(self.precision, f"Job({self.name!r}).precision")
         if not (self.flops >= 0 and math.isfinite(self.flops)):
             raise ValueError(f"Job({self.name!r}).flops must be finite and >= 0, got {self.flops!r}")
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
+            raise ValueError(f"Job({self.name!r}).steps must be an int >= 0, got {self.steps!r}")
 
 
 def seconds(jobs: list[Job], gpu: str = "T4", utilisation: float = UTILISATION) -> float:
@@ -143,6 +192,18 @@ def seconds(jobs: list[Job], gpu: str = "T4", utilisation: float = UTILISATION) 
     for job in jobs:
         precision = job.precision if job.precision in spec.peak else spec.precision  # "auto" too
         total += job.flops / (utilisation * spec.peak[precision])
+    return total
+
+
+def predict_seconds(jobs: list[Job], gpu: str = "T4", utilisation: float = UTILISATION) -> float:
+    """The calibrated time model: FLOPs at ``utilisation`` of the peak, plus per step the
+    host's operations (:data:`OP_SECONDS` each) and the memory-bound bytes at
+    :data:`BANDWIDTH_SHARE` of the bandwidth. See the constants' comment for its calibration."""
+    spec = GPUS[gpu]
+    total = seconds(jobs, gpu, utilisation)
+    for job in jobs:
+        per = job.per_step.ops * OP_SECONDS + job.per_step.bytes / (BANDWIDTH_SHARE * spec.bandwidth)
+        total += job.steps * per
     return total
 
 
