@@ -46,8 +46,20 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_html(tmp_path_factory) -> Path:
-    """Build the book once per test run with ``-W -n --keep-going``; return its html folder.
+def built_html(book_build) -> Path:
+    """The built site's html folder (:func:`book_build`). If the book did not build, the
+    tests that need the site are skipped, naming the one test that fails with the reason
+    (``tests/test_book_build.py``): one failure, not one error per page."""
+    html, error = book_build
+    if error:
+        pytest.skip("the book did not build: tests/test_book_build.py fails with the reason")
+    return html
+
+
+@pytest.fixture(scope="session")
+def book_build(tmp_path_factory) -> tuple[Path, str | None]:
+    """Build the book once per test run with ``-W -n --keep-going``; return its html folder
+    and ``None``, or the folder and the build's error message.
 
     The Chinese edition is built into its ``zh/`` subfolder, as ``make book`` does.
 
@@ -62,7 +74,7 @@ def built_html(tmp_path_factory) -> Path:
     with FileLock(str(shared / "book.lock")):
         failed = shared / "book-failed.txt"
         if failed.exists():
-            pytest.fail(failed.read_text())
+            return out / "_build" / "html", failed.read_text()
         if not (out / "_build" / "html" / "index.html").exists():
             jb = Path(sys.executable).with_name("jupyter-book")
             r = subprocess.run(
@@ -82,8 +94,8 @@ def built_html(tmp_path_factory) -> Path:
             if r.returncode != 0:
                 msg = f"jupyter-book build failed ({r.returncode}):\n{r.stdout[-6000:]}\n{r.stderr[-3000:]}"
                 failed.write_text(msg)
-                pytest.fail(msg)
-    return out / "_build" / "html"
+                return out / "_build" / "html", msg
+    return out / "_build" / "html", None
 
 
 def unpack_flat(archive: Path, out: Path) -> Path:
@@ -157,5 +169,5 @@ def serve(directory: Path):
 def pytest_collection_modifyitems(config, items):
     """Mark every test that needs the built site (through any fixture) ``site``."""
     for item in items:
-        if "built_html" in getattr(item, "fixturenames", ()):
+        if {"built_html", "book_build"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.site)

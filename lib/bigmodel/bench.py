@@ -41,7 +41,7 @@ BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
 
 
 def cpu_bf16_flags() -> list[str] | None:
-    """Which of :data:`BF16_FLAGS` the CPU reports (Linux ``/proc/cpuinfo``); ``None``
+    """Which of ``BF16_FLAGS`` the CPU reports (Linux ``/proc/cpuinfo``); ``None``
     where the flags cannot be read. Without any of them bfloat16 is emulated on the CPU
     and can run many times slower than float32.
     """

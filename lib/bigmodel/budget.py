@@ -197,8 +197,8 @@ def seconds(jobs: list[Job], gpu: str = "T4", utilisation: float = UTILISATION) 
 
 def predict_seconds(jobs: list[Job], gpu: str = "T4", utilisation: float = UTILISATION) -> float:
     """The calibrated time model: FLOPs at ``utilisation`` of the peak, plus per step the
-    host's operations (:data:`OP_SECONDS` each) and the memory-bound bytes at
-    :data:`BANDWIDTH_SHARE` of the bandwidth. See the constants' comment for its calibration."""
+    host's operations (``OP_SECONDS`` each) and the memory-bound bytes at
+    ``BANDWIDTH_SHARE`` of the bandwidth. See the constants' comment for its calibration."""
     spec = GPUS[gpu]
     total = seconds(jobs, gpu, utilisation)
     for job in jobs:
