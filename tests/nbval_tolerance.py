@@ -30,7 +30,9 @@ except ImportError:  # no notebooks can be run here; plain tests still can
     IPyNbCell = None
 
 SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
-NBVAL_ARGS = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE)]
+# A cell that hangs (a kernel that died) fails itself after 10 minutes, not nbval's 2,000 s.
+NBVAL_ARGS = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE),
+              "--nbval-cell-timeout=600"]
 
 
 def collects_notebooks(args: list[str]) -> bool:
