@@ -171,7 +171,7 @@ release-check: venv
 	@test -z "$$(git status --porcelain)" || { git status --short; \
 	  echo "make release: the working tree is not clean; commit or remove the files above"; exit 1; }
 	@! git rev-parse -q --verify "refs/tags/$(RELEASE_TAG)" >/dev/null || { \
-	  echo "make release: tag $(RELEASE_TAG) exists; raise the version in pyproject.toml first"; exit 1; }
+	  echo "make release: tag $(RELEASE_TAG) exists; raise __version__ in lib/bigmodel/__init__.py first"; exit 1; }
 	@echo "make release: ready to tag $(RELEASE_TAG)"
 
 .PHONY: release release-check

@@ -86,8 +86,11 @@ def test_a_new_chapter_opens_on_a_gpu_runtime(tmp_path, monkeypatch):
 
 
 def test_launch_button_and_install_cell_name_the_same_ref():
-    version = re.search(r'^version = "(.+)"', (ROOT / "pyproject.toml").read_text(), re.M)[1]
-    assert nbtools.RELEASE == f"v{version}"
+    import bigmodel
+
+    assert nbtools.RELEASE == f"v{bigmodel.__version__}"
+    assert re.search(r"^version\s*=\s*\"", (ROOT / "pyproject.toml").read_text(), re.M) is None, (
+        "the version has one place, lib/bigmodel/__init__.py (pyproject.toml reads it)")
     branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
     assert branch == nbtools.config_ref() == nbtools.RELEASE, (
         f"_config.yml's repository.branch is {branch}, the setup cells install {nbtools.RELEASE}: "
@@ -185,6 +188,7 @@ def test_make_release_tests_the_wheel_then_tags_the_release_and_never_pushes():
 def test_make_release_refuses_a_dirty_tree_an_existing_tag_or_a_stale_ref(tmp_path):
     repo = tmp_path / "repo"
     for name in ["Makefile", "pyproject.toml", "_config.yml", "requirements.txt", "constraints.txt",
+                 "lib/bigmodel/__init__.py",
                  "tools/nbtools.py", *(f"book/md/{p.name}" for p in (BOOK / "md").glob("*.md"))]:
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, repo / name)

@@ -98,9 +98,10 @@ def test_colab_installs_the_release_the_book_was_built_from():
 
     import bigmodel
 
-    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    assert bigmodel.__version__ == version
-    assert nbtools.RELEASE == f"v{version}", "bump RELEASE in tools/nbtools.py with the version"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" in project["project"]["dynamic"], "the version has one place"
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "bigmodel.__version__"}
+    assert nbtools.RELEASE == f"v{bigmodel.__version__}"
     for nb in NOTEBOOKS:
         cell = nbtools.colab_setup(nb.stem)
         assert f'"BIGMODEL_REF", "{nbtools.RELEASE}"' in cell  # tests/test_colab.py

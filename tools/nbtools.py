@@ -31,7 +31,8 @@ JUPYTEXT_FORMATS = "ipynb,md//md:myst"
 # The one ref Colab uses: the tag of the package's version. The setup cell installs it and
 # the site's launch button opens the notebook at it (`repository.branch` in _config.yml,
 # written by setup-cells); `make release` makes the tag (README, "Releasing").
-RELEASE = "v" + re.search(r'^version = "(.+)"', (ROOT / "pyproject.toml").read_text(), re.M)[1]
+RELEASE = "v" + re.search(r'^__version__ = "(.+)"',
+                          (ROOT / "lib" / "bigmodel" / "__init__.py").read_text(), re.M)[1]
 CONFIG = ROOT / "_config.yml"
 # Notebook metadata that makes Colab open a chapter on a T4 GPU runtime (what Colab itself
 # saves), kept in the Markdown twin's header by jupytext's notebook_metadata_filter.
