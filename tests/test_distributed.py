@@ -107,7 +107,7 @@ def test_batch_rows_split_the_global_batch():
 def test_world_size_checks():
     with pytest.raises(ValueError, match="mismatch.*2 processes.*expects 4"):
         dist.check_world_size(2, expected=4)
-    with pytest.raises(ValueError, match="integer >= 1"):
+    with pytest.raises(ValueError, match="world_size must be a positive integer, got 0"):
         dist.check_world_size(0)
     with pytest.raises(ValueError, match="divisor of 10"):
         dist.check_micro_batches(3, 10)

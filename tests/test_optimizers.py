@@ -1,4 +1,5 @@
-"""The four optimisers of the FAQ chapter: the same updates in PyTorch and TensorFlow."""
+"""The four optimisers of the FAQ chapter (``loop.make_optimizer``, through ``loop.fit``): the
+same updates in PyTorch and TensorFlow."""
 
 from __future__ import annotations
 
@@ -16,16 +17,16 @@ Y = RNG.integers(0, 3, 96)
 @pytest.mark.parametrize("name", ["sgd", "momentum", "adam", "adamw"])
 def test_both_frameworks_take_the_same_steps(name):
     from bigmodel.tf import fcnn as tf_fcnn
-    from bigmodel.tf import optimizers as tf_opt
+    from bigmodel.tf import loop as tf_loop
     from bigmodel.torch import fcnn as torch_fcnn
-    from bigmodel.torch import optimizers as torch_opt
+    from bigmodel.torch import loop as torch_loop
 
     params = fcnn.init_params(CFG, rng=1)
     models = {"torch": torch_fcnn.FCNN(CFG, params), "tf": tf_fcnn.FCNN(CFG, params)}
     hist = {}
-    for fw, mod in (("torch", torch_opt), ("tf", tf_opt)):
+    for fw, mod in (("torch", torch_loop), ("tf", tf_loop)):
         hist[fw] = mod.fit(models[fw], X, Y, optimizer=name, lr=0.05, epochs=3, batch_size=32,
-                           seed=4)
+                           seed=4, show_progress=False)
     np.testing.assert_allclose(hist["torch"].loss, hist["tf"].loss, rtol=1e-4)
     after = {fw: m.to_numpy() for fw, m in models.items()}
     # Keras adds Adam's epsilon at another place than PyTorch (chapter 4, exercise 4): where a
@@ -39,13 +40,13 @@ def test_both_frameworks_take_the_same_steps(name):
 
 def test_optimisers_differ_from_each_other():
     from bigmodel.torch import fcnn as torch_fcnn
-    from bigmodel.torch import optimizers as torch_opt
+    from bigmodel.torch import loop as torch_loop
 
     losses = {}
     for name in ("sgd", "momentum", "adam"):
         model = torch_fcnn.FCNN(CFG, fcnn.init_params(CFG, rng=1))
-        losses[name] = torch_opt.fit(model, X, Y, optimizer=name, lr=0.05, epochs=2,
-                                     batch_size=32, seed=4).loss[-1]
+        losses[name] = torch_loop.fit(model, X, Y, optimizer=name, lr=0.05, epochs=2,
+                                      batch_size=32, seed=4, show_progress=False).loss[-1]
     assert len({round(v, 6) for v in losses.values()}) == 3, losses
 
 
@@ -53,7 +54,7 @@ def test_optimisers_differ_from_each_other():
 def test_bad_names_and_settings_are_named(framework):
     import importlib
 
-    mod = importlib.import_module(f"bigmodel.{framework}.optimizers")
+    mod = importlib.import_module(f"bigmodel.{framework}.loop")
     fc = importlib.import_module(f"bigmodel.{framework}.fcnn")
     model = fc.FCNN(CFG, fcnn.init_params(CFG, rng=1))
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):

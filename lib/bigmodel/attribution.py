@@ -24,8 +24,7 @@ from typing import Any
 import numpy as np
 
 from .fcnn import FCNNConfig, activate_grad, check_params, forward
-from .inputs import labels, positive_int
-from .training import check_x
+from .inputs import features, labels, positive_int
 
 __all__ = ["check_baseline", "check_features", "check_target", "integrated_gradients",
            "integrated_gradients_of", "logit_gradient", "midpoints", "repeat_target",
@@ -74,8 +73,14 @@ def logit_gradient(
     ``W1 (σ'(Z1) ⊙ W2[:, t])``; the output activation is not applied (logits).
     """
     check_params(params, config)
-    x = check_x(x, config.n_in, allow_empty=True)
-    t = check_target(target, len(x), config.n_out)
+    x = config.check_inputs(x)
+    return _logit_gradient(params, config, x, check_target(target, len(x), config.n_out))
+
+
+def _logit_gradient(
+    params: dict[str, np.ndarray], config: FCNNConfig, x: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """:func:`logit_gradient` on checked inputs (integrated gradients calls it per step)."""
     cache = forward(params, x, config)
     d_z1 = activate_grad(config.activation, cache["Z1"]) * params["W2"][:, t].T  # (n, h)
     return (d_z1 @ params["W1"].T).astype(x.dtype, copy=False)  # (n, d)
@@ -86,8 +91,9 @@ def saliency(params: dict[str, np.ndarray], config: FCNNConfig, x: Any, target: 
 
     A pixel that is 0 gets 0, whatever the network does with it.
     """
-    x = check_x(x, config.n_in, allow_empty=True)
-    return x * logit_gradient(params, config, x, target)
+    check_params(params, config)
+    x = config.check_inputs(x)
+    return x * _logit_gradient(params, config, x, check_target(target, len(x), config.n_out))
 
 
 def integrated_gradients(
@@ -106,13 +112,15 @@ def integrated_gradients(
         steps: points of the midpoint rule (the path integral's error falls as 1/steps²
             where the gradient is smooth; ReLU makes it piecewise constant).
     """
-    x = check_x(x, config.n_in, allow_empty=True)
+    check_params(params, config)
+    x = config.check_inputs(x)
     t = check_target(target, len(x), config.n_out)
     base = check_baseline(baseline, x)
+    alphas = midpoints(steps)
     total = np.zeros_like(x)
-    for a in midpoints(steps):
-        total += logit_gradient(params, config, base + a * (x - base), t)
-    return (x - base) * total / len(midpoints(steps))
+    for a in alphas:  # the inputs are checked once, above
+        total += _logit_gradient(params, config, base + a * (x - base), t)
+    return (x - base) * total / len(alphas)
 
 
 # ---------------------------------------------------------------- any model's gradient
@@ -125,7 +133,7 @@ def check_features(x: Any) -> np.ndarray:
             f"x has shape {shape}; expected (n, d) rows of features: flatten images first, "
             "e.g. x.reshape(len(x), -1)"
         )
-    return check_x(x, int(shape[1]), allow_empty=True)
+    return features(x, int(shape[1]), allow_empty=True)
 
 
 def repeat_target(target: Any, n: int) -> np.ndarray:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -416,6 +417,12 @@ class CNNConfig:
                     "use fewer channels entries, a smaller kernel_size or padding='same'"
                 ) from None
         return h, w, self.channels[-1]
+
+    def check_inputs(self, x: Any, allow_empty: bool = True) -> np.ndarray:
+        """Images ``x (n, H, W[, C])`` as a floating ``(n, H, W, C)`` array, or a clear error
+        (:func:`check_images`); the check every framework's ``fit``, ``evaluate`` and
+        ``predict`` run on this network's inputs (:func:`bigmodel.training.check_dataset`)."""
+        return check_images(x, self, allow_empty=allow_empty)
 
     @property
     def n_features(self) -> int:

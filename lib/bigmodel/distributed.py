@@ -35,6 +35,8 @@ from .fcnn import FCNNConfig
 from .fcnn import init_params as fcnn_init_params
 from .gpt import CONFIGS, GPTConfig, tensors_sha256
 from .gpt import init_params as gpt_init_params
+from .inputs import positive_int
+from .training import check_dataset
 
 __all__ = [
     "STATE_FORMAT",
@@ -51,8 +53,10 @@ __all__ = [
     "inject_fault",
     "launch",
     "launch_workers",
+    "load_worker_data",
     "load_train_state",
     "max_rel_diff",
+    "median_seconds",
     "model_config",
     "peak_memory_main",
     "peak_rss_mb",
@@ -75,12 +79,6 @@ STATE_FORMAT = "bigmodel.distributed/1"
 # ---------------------------------------------------------------- arithmetic
 
 
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
 def allreduce_bytes(n_params: int, world_size: int, bytes_per_value: int = 4) -> float:
     """Bytes each device sends (and receives) per step to average ``n_params`` gradients.
 
@@ -89,7 +87,7 @@ def allreduce_bytes(n_params: int, world_size: int, bytes_per_value: int = 4) ->
     device stays about twice the model's gradient as the ring grows. ``N = 1`` sends
     nothing. ``bytes_per_value``: 4 for float32 gradients, 2 for bf16/fp16.
     """
-    n = _positive_int(world_size, "world_size")
+    n = positive_int(world_size, "world_size")
     return 2.0 * (n - 1) / n * int(n_params) * bytes_per_value
 
 
@@ -113,7 +111,7 @@ def zero_memory_per_device(
 
     Activations, buffers and fragmentation come on top; they are not model states.
     """
-    n = _positive_int(world_size, "world_size")
+    n = positive_int(world_size, "world_size")
     if stage not in ZERO_STAGES:
         raise ValueError(f"stage must be one of {ZERO_STAGES}, got {stage!r}")
     p, g, k = (param_bytes * n_params, grad_bytes * n_params, optimizer_bytes * n_params)
@@ -135,7 +133,7 @@ def gpu_days(flops: float, peak_flops: float, mfu: float, n_gpus: int = 1) -> fl
         raise ValueError(f"mfu must be in (0, 1], got {mfu!r}")
     if not peak_flops > 0:
         raise ValueError(f"peak_flops must be > 0, got {peak_flops!r}")
-    return flops / (peak_flops * mfu * _positive_int(n_gpus, "n_gpus")) / 86_400.0
+    return flops / (peak_flops * mfu * positive_int(n_gpus, "n_gpus")) / 86_400.0
 
 
 def max_rel_diff(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
@@ -185,6 +183,19 @@ def return_freed_memory(threshold_bytes: int = 128 * 1024) -> bool:
         return False
     ok = mallopt(_M_MMAP_THRESHOLD, int(threshold_bytes)) == 1
     return ok and mallopt(_M_TRIM_THRESHOLD, int(threshold_bytes)) == 1
+
+
+def median_seconds(fn: Callable[[], object], repeats: int = 5) -> float:
+    """Median wall time (s) of ``repeats`` calls of ``fn`` after one warm-up call; ``fn``
+    must wait for its device (return host values), or the time is only the launch."""
+    repeats = positive_int(repeats, "repeats")
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
 
 
 def step_peak_memory(step: Callable[[np.ndarray, np.ndarray], float], config: GPTConfig,
@@ -275,7 +286,7 @@ def check_world_size(world_size: int, global_batch: int | None = None,
         expected: the world size the run was set up for (``--world-size``); a launcher
             that started another number of processes is refused.
     """
-    n = _positive_int(world_size, "world_size")
+    n = positive_int(world_size, "world_size")
     if expected is not None and n != expected:
         raise ValueError(
             f"world size mismatch: {n} processes were launched but the run expects "
@@ -321,6 +332,22 @@ def init_weights(config: FCNNConfig | GPTConfig, seed: int) -> dict[str, np.ndar
         return gpt_init_params(config, rng=seed)
     params = fcnn_init_params(config, rng=seed, scheme="he")
     return {k: np.asarray(v, np.float32) for k, v in params.items()}
+
+
+def load_worker_data(path: str | os.PathLike, config: FCNNConfig | GPTConfig) -> tuple[dict, int]:
+    """The arrays of a worker's ``.npz`` (``x (n, 784)`` and ``y (n,)`` for the FCNN, int64
+    ``tokens (n,)`` for a GPT), checked, and how many rows (or window starts) they offer."""
+    with np.load(path) as f:
+        data = {k: f[k] for k in f.files}
+    if isinstance(config, GPTConfig):
+        if "tokens" not in data:
+            raise ValueError(f"{path} has no 'tokens' array; a GPT needs tokens (n,)")
+        data["tokens"] = data["tokens"].astype(np.int64)
+        return data, len(data["tokens"]) - config.block_size
+    if "x" not in data or "y" not in data:
+        raise ValueError(f"{path} needs arrays 'x' (n, 784) and 'y' (n,) for the FCNN")
+    data["x"], data["y"] = check_dataset(config, data["x"], data["y"])
+    return data, len(data["y"])
 
 
 def worker_parser(prog: str) -> argparse.ArgumentParser:
@@ -466,8 +493,8 @@ def torchrun_command(module: str, args: Sequence[str], nproc: int, port: int,
     The same line runs ``nproc`` processes per node on ``nnodes`` nodes; on a cluster only
     ``--nnodes``, ``--node-rank`` and ``--master-addr`` change (the first node's address).
     """
-    _positive_int(nproc, "nproc")
-    _positive_int(nnodes, "nnodes")
+    positive_int(nproc, "nproc")
+    positive_int(nnodes, "nnodes")
     return [python or sys.executable, "-m", "torch.distributed.run",
             f"--nnodes={nnodes}", f"--nproc-per-node={nproc}", f"--node-rank={node_rank}",
             f"--master-addr={master_addr}", f"--master-port={port}",
@@ -642,7 +669,7 @@ def launch_workers(cmds: Sequence[Sequence[str]], out: str | os.PathLike, timeou
 
 def check_micro_batches(micro_batches: int, batch: int) -> int:
     """``micro_batches`` if it is an integer >= 1 dividing ``batch`` rows, else a ``ValueError``."""
-    k = _positive_int(micro_batches, "micro_batches")
+    k = positive_int(micro_batches, "micro_batches")
     if batch % k:
         raise ValueError(f"micro_batches={k} does not split a batch of {batch} rows into "
                          f"equal parts; use a divisor of {batch}")

@@ -15,16 +15,15 @@ dictionary of arrays loads into all three.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
-from .inputs import labels
-from .training import check_x
+from .inputs import features, labels
+from .training import LOSSES as LOSSES
 
 #: The activation functions ``σ`` and ``g`` that :class:`FCNNConfig` accepts.
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
-#: The losses, mean squared error on one-hot targets (the source) or cross-entropy.
-LOSSES = ("mse", "cross_entropy")
 #: The parameter names, as in the source (``X W1 + b1``, then ``W2`` and ``b2``).
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
@@ -75,6 +74,12 @@ class FCNNConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def check_inputs(self, x: Any, allow_empty: bool = True) -> np.ndarray:
+        """``x`` as a floating ``(n, n_in)`` array, or a clear error (:mod:`bigmodel.inputs`);
+        the check every framework's ``fit``, ``evaluate`` and ``predict`` run on this
+        network's inputs (:func:`bigmodel.training.check_dataset`)."""
+        return features(x, self.n_in, allow_empty=allow_empty)
 
 
 # ---------------------------------------------------------------- activations
@@ -159,7 +164,7 @@ def check_params(params: dict[str, np.ndarray], config: FCNNConfig) -> None:
 
 def check_input(x: np.ndarray, config: FCNNConfig) -> np.ndarray:
     """``x`` as a floating ``(n, n_in)`` array, or a clear error (:mod:`bigmodel.inputs`)."""
-    return check_x(x, config.n_in, allow_empty=True)
+    return config.check_inputs(x)
 
 
 # ---------------------------------------------------------------- forward / loss / backward

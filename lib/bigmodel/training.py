@@ -1,13 +1,32 @@
-"""Framework-neutral pieces of the training loops: batch order and the history record."""
+"""Framework-neutral pieces of the training loops: batch order, the history record, and
+the checks every ``fit``, ``evaluate`` and ``predict`` run before a framework sees the data.
+
+A model's config says what its inputs are (``config.check_inputs``: feature rows for
+:class:`bigmodel.fcnn.FCNNConfig`, images for :class:`bigmodel.conv.CNNConfig`) and how
+many classes it has (``config.n_out``); :func:`check_dataset` and :func:`check_fit_args`
+are the one place that turns those into checked arrays. The loops of
+:mod:`bigmodel.torch.loop` and :mod:`bigmodel.tf.loop` trust what they return.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from .inputs import features, labels, positive_int, positive_number
+from .inputs import labels, positive_int, positive_number
+
+#: The losses, mean squared error on one-hot targets (the source) or cross-entropy.
+LOSSES = ("mse", "cross_entropy")
+
+
+class ModelInputs(Protocol):
+    """What :func:`check_dataset` needs of a model's config."""
+
+    n_out: int
+
+    def check_inputs(self, x: Any, allow_empty: bool = True) -> np.ndarray: ...
 
 
 @dataclass
@@ -44,18 +63,6 @@ def batch_indices(
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
-def check_x(x: Any, n_in: int, allow_empty: bool = False) -> np.ndarray:
-    """``x`` as a floating ``(n, n_in)`` array, or a clear error (see :mod:`bigmodel.inputs`)."""
-    return features(x, n_in, allow_empty=allow_empty)
-
-
-def check_xy(x: Any, y: Any, n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
-    """``x`` as a floating ``(n, n_in)`` array with ``n >= 1`` and ``y`` as ``n`` int64 labels
-    in ``[0, n_out)``, or a clear error (see :mod:`bigmodel.inputs`)."""
-    x = features(x, n_in)
-    return x, labels(y, len(x), n_out)
-
-
 def check_fit_settings(epochs: Any, batch_size: Any, lr: Any) -> None:
     """Raise ``ValueError`` unless ``epochs`` and ``batch_size`` are positive integers and
     ``lr`` is a finite positive number (a zero, negative or NaN rate trains nothing, or
@@ -63,3 +70,39 @@ def check_fit_settings(epochs: Any, batch_size: Any, lr: Any) -> None:
     positive_int(epochs, "epochs")
     positive_int(batch_size, "batch_size")
     positive_number(lr, "lr (the learning rate)")
+
+
+def check_loss(loss: Any) -> str:
+    """``loss`` if it is one of :data:`LOSSES`, else a ``ValueError`` naming them."""
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+    return loss
+
+
+def check_dataset(config: ModelInputs, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` checked by ``config.check_inputs`` (at least one sample) and ``y`` as ``n``
+    int64 labels in ``[0, config.n_out)``, or a clear error (see :mod:`bigmodel.inputs`)."""
+    x = config.check_inputs(x, allow_empty=False)
+    return x, labels(y, len(x), config.n_out)
+
+
+def check_fit_args(
+    config: ModelInputs,
+    x: Any,
+    y: Any,
+    validation: tuple[Any, Any] | None,
+    *,
+    epochs: Any,
+    batch_size: Any,
+    lr: Any,
+    loss: Any,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """Everything a ``fit`` is given, checked in one place: the loss, the settings
+    (:func:`check_fit_settings`), the data and the validation data (:func:`check_dataset`).
+    Returns ``(x, y, validation)`` as checked arrays."""
+    check_loss(loss)
+    check_fit_settings(epochs, batch_size, lr)
+    x, y = check_dataset(config, x, y)
+    if validation is not None:
+        validation = check_dataset(config, *validation)
+    return x, y, validation

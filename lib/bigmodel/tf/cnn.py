@@ -12,10 +12,14 @@ import numpy as np
 import tensorflow as tf
 
 from ..conv import CNNConfig, check_image_shape, check_images, check_params, init_params, param_shapes
-from ..fcnn import LOSSES
-from ..inputs import float_dtype_hint, labels
-from ..training import History, check_fit_settings
-from .loop import evaluate_arrays, predict_arrays, train_arrays
+from ..inputs import float_dtype_hint
+
+# One loop per framework (.loop) serves the FCNN and the CNN; chapters call it from here.
+from .loop import evaluate as evaluate
+from .loop import fit as fit
+from .loop import loss_fn as loss_fn
+from .loop import make_optimizer as make_optimizer
+from .loop import predict as predict
 
 
 def _as_input(x: tf.Tensor | np.ndarray, config: CNNConfig) -> tf.Tensor:
@@ -78,56 +82,3 @@ class CNN(tf.Module):
 
     def param_count(self) -> int:
         return int(sum(np.prod(v.shape) for v in self.params))
-
-
-def _check_xy(x, y, config: CNNConfig) -> tuple[np.ndarray, np.ndarray]:
-    x = check_images(x, config, allow_empty=False)
-    return x, labels(y, len(x), config.n_out)
-
-
-def evaluate(
-    model: CNN, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
-) -> tuple[float, float]:
-    """Mean loss and accuracy of ``model`` on images ``x (n, H, W[, C])``, labels ``y (n,)``."""
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-    x, y = _check_xy(x, y, model.config)
-    return evaluate_arrays(model, x, y, loss=loss, batch_size=batch_size)
-
-
-def predict(model: CNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Network outputs ``(n, n_out)`` of images ``x (n, H, W[, C])`` as a NumPy array."""
-    x = check_images(x, model.config)
-    return predict_arrays(model, x, model.config.n_out, batch_size=batch_size)
-
-
-def fit(
-    model: CNN,
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    epochs: int = 1,
-    batch_size: int = 128,
-    lr: float = 1e-3,
-    loss: str = "cross_entropy",
-    optimizer: str = "adam",
-    validation: tuple[np.ndarray, np.ndarray] | None = None,
-    seed: int = 0,
-    show_progress: bool = True,
-    jit_compile: bool = False,
-) -> History:
-    """Train ``model`` in place with mini-batches; return the per-epoch :class:`~bigmodel.training.History`.
-
-    Same arguments as :func:`bigmodel.torch.cnn.fit`, plus ``jit_compile`` (XLA), as in
-    :func:`bigmodel.tf.fcnn.fit`.
-    """
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-    check_fit_settings(epochs, batch_size, lr)
-    x, y = _check_xy(x, y, model.config)
-    if validation is not None:
-        validation = _check_xy(*validation, model.config)
-    return train_arrays(
-        model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, optimizer=optimizer,
-        validation=validation, seed=seed, show_progress=show_progress, jit_compile=jit_compile,
-    )

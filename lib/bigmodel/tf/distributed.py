@@ -28,7 +28,6 @@ import tensorflow as tf
 
 from .. import distributed as core
 from ..gpt import GPTConfig
-from ..training import check_xy
 from .fcnn import FCNN
 from .gpt import GPT
 from .loop import loss_fn
@@ -52,20 +51,6 @@ def _loss(model: tf.Module, config, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
     if isinstance(config, GPTConfig):
         return model(x, y)[1]
     return loss_fn(model(x), y, "cross_entropy")
-
-
-def _load_data(path: str, config) -> tuple[dict, int]:
-    with np.load(path) as f:
-        data = {k: f[k] for k in f.files}
-    if isinstance(config, GPTConfig):
-        if "tokens" not in data:
-            raise ValueError(f"{path} has no 'tokens' array; a GPT needs tokens (n,)")
-        data["tokens"] = data["tokens"].astype(np.int64)
-        return data, len(data["tokens"]) - config.block_size
-    if "x" not in data or "y" not in data:
-        raise ValueError(f"{path} needs arrays 'x' (n, 784) and 'y' (n,) for the FCNN")
-    data["x"], data["y"] = check_xy(data["x"], data["y"], config.n_in, config.n_out)
-    return data, len(data["y"])
 
 
 def _batch(data: dict, config, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +104,7 @@ def run(args: argparse.Namespace) -> dict:
     world = strategy.num_replicas_in_sync
     core.check_world_size(world, args.batch * world, args.world_size)
     config = core.model_config(args.model)
-    data, n_rows = _load_data(args.data, config)
+    data, n_rows = core.load_worker_data(args.data, config)
     params, start = core.init_weights(config, args.seed), 0
     momentum = {k: np.zeros_like(v) for k, v in params.items()}
     if args.resume:

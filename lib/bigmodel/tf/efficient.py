@@ -13,15 +13,13 @@
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 import tensorflow as tf
 
 from .. import distributed as core
 from ..budget import check_precision
 from ..gpt import GPTConfig, init_params
+from ..inputs import positive_int
 from .fcnn import FCNN
 from .gpt import GPT
 from .loop import loss_fn
@@ -105,13 +103,8 @@ def loss_and_grads(model, x: np.ndarray, y: np.ndarray, micro_batches: int = 1,
 def time_step(model, x: np.ndarray, y: np.ndarray, precision: str = "float32",
               checkpoint: bool = False, repeats: int = 5) -> float:
     """Median seconds of one forward and backward pass (after one warm-up pass)."""
-    times = []
-    for i in range(repeats + 1):
-        t0 = time.perf_counter()
-        loss_and_grads(model, x, y, 1, precision, checkpoint)
-        if i:
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return core.median_seconds(lambda: loss_and_grads(model, x, y, 1, precision, checkpoint),
+                               repeats)
 
 
 def train_gpt(model: GPT, tokens: np.ndarray, steps: int, batch: int, lr: float = 3e-3,
@@ -123,8 +116,7 @@ def train_gpt(model: GPT, tokens: np.ndarray, steps: int, batch: int, lr: float 
     the same batches, whatever their precision.
     """
     check_precision(precision)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    positive_int(steps, "steps")
     T = model.config.block_size
     tokens = np.asarray(tokens, np.int64)
     variables = list(model.variables_by_name.values())

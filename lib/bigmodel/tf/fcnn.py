@@ -9,14 +9,15 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from ..fcnn import ACTIVATIONS, LOSSES, PARAM_NAMES, FCNNConfig, check_params
-from ..inputs import float_dtype_hint
-from ..training import History, check_fit_settings, check_x, check_xy
-from .loop import evaluate_arrays, predict_arrays, train_arrays
+from ..fcnn import ACTIVATIONS, PARAM_NAMES, FCNNConfig, check_params
+from ..inputs import features, float_dtype_hint
 
-# the loss and the optimizer live in .loop (shared with the CNN); chapters call them from here
+# One loop per framework (.loop) serves the FCNN and the CNN; chapters call it from here.
+from .loop import evaluate as evaluate
+from .loop import fit as fit
 from .loop import loss_fn as loss_fn
 from .loop import make_optimizer as make_optimizer
+from .loop import predict as predict
 
 _ACT = {"relu": tf.nn.relu, "sigmoid": tf.sigmoid, "tanh": tf.tanh, "identity": lambda z: z}
 assert set(_ACT) == set(ACTIVATIONS)
@@ -25,7 +26,7 @@ assert set(_ACT) == set(ACTIVATIONS)
 def _as_input(x: tf.Tensor | np.ndarray, n_in: int) -> tf.Tensor:
     """``x`` as a float32 ``(n, n_in)`` tensor, or a clear error."""
     if not tf.is_tensor(x):
-        return tf.constant(check_x(x, n_in, allow_empty=True), tf.float32)
+        return tf.constant(features(x, n_in, allow_empty=True), tf.float32)
     if x.shape.rank != 2 or x.shape[1] != n_in:
         raise ValueError(
             f"x has shape {tuple(x.shape)}; the network needs (n, {n_in}). "
@@ -81,51 +82,3 @@ class FCNN(tf.Module):
 
     def param_count(self) -> int:
         return int(sum(np.prod(v.shape) for v in self.params))
-
-
-def evaluate(
-    model: FCNN, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
-) -> tuple[float, float]:
-    """Mean loss and accuracy of ``model`` on ``x (n, n_in)``, labels ``y (n,)``."""
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-    x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
-    return evaluate_arrays(model, x, y, loss=loss, batch_size=batch_size)
-
-
-def predict(model: FCNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Network outputs ``(n, n_out)`` of ``x (n, n_in)`` as a NumPy array."""
-    x = check_x(x, model.config.n_in, allow_empty=True)
-    return predict_arrays(model, x, model.config.n_out, batch_size=batch_size)
-
-
-def fit(
-    model: FCNN,
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    epochs: int = 1,
-    batch_size: int = 128,
-    lr: float = 1e-3,
-    loss: str = "cross_entropy",
-    optimizer: str = "adam",
-    validation: tuple[np.ndarray, np.ndarray] | None = None,
-    seed: int = 0,
-    show_progress: bool = True,
-    jit_compile: bool = False,
-) -> History:
-    """Train ``model`` in place with mini-batches; return the per-epoch :class:`~bigmodel.training.History`.
-
-    Same arguments as :func:`bigmodel.torch.fcnn.fit`, plus ``jit_compile`` (XLA; worth it
-    on a GPU, mostly compile time on a CPU).
-    """
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-    check_fit_settings(epochs, batch_size, lr)
-    x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
-    if validation is not None:
-        validation = check_xy(*validation, model.config.n_in, model.config.n_out)
-    return train_arrays(
-        model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, optimizer=optimizer,
-        validation=validation, seed=seed, show_progress=show_progress, jit_compile=jit_compile,
-    )

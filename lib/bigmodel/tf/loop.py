@@ -1,23 +1,29 @@
-"""The TensorFlow training loop shared by every model of this package (FCNN, CNN).
+"""The TensorFlow training loop of the FCNN and the CNN: ``fit``, ``evaluate``, ``predict``.
 
-The model modules check their inputs (:mod:`bigmodel.inputs`, :mod:`bigmodel.conv`) and
-then call these functions on the checked NumPy arrays; a model is any ``tf.Module`` that
-maps a float32 batch to logits ``(n, n_out)`` and lists its variables in ``params``.
-Mirrors :mod:`bigmodel.torch.loop`.
+One loop for both models: a model is any ``tf.Module`` with a ``config`` (which says what
+its inputs are, see :mod:`bigmodel.training`) that maps a float32 batch to logits
+``(n, n_out)`` and lists its variables in ``params``. The public functions check what they
+are given once, with :func:`bigmodel.training.check_fit_args` and
+:func:`bigmodel.training.check_dataset`, and the loop trusts the checked arrays. Mirrors
+:mod:`bigmodel.torch.loop`.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from ..fcnn import LOSSES
+from ..inputs import positive_number
 from ..progress import progress
-from ..training import History, batch_indices
+from ..training import LOSSES, History, batch_indices, check_dataset, check_fit_args, check_loss
 
-__all__ = ["evaluate_arrays", "loss_fn", "make_optimizer", "predict_arrays", "train_arrays"]
+__all__ = ["OPTIMIZERS", "evaluate", "fit", "loss_fn", "make_optimizer", "predict"]
+
+#: The optimiser names :func:`make_optimizer` accepts.
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 
 
 def loss_fn(output: tf.Tensor, y: tf.Tensor, loss: str) -> tf.Tensor:
@@ -34,26 +40,50 @@ def loss_fn(output: tf.Tensor, y: tf.Tensor, loss: str) -> tf.Tensor:
     raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
 
 
-def make_optimizer(model: tf.Module, name: str, lr: float) -> tf.keras.optimizers.Optimizer:
-    """``"sgd"`` (plain, no momentum) or ``"adam"`` (Keras defaults but ``lr``).
+def make_optimizer(
+    model: tf.Module, name: str, lr: float, *, momentum: float = 0.9, weight_decay: float = 0.01
+) -> tf.keras.optimizers.Optimizer:
+    """``"sgd"`` (plain), ``"momentum"`` (SGD with heavy-ball ``momentum``), ``"adam"``
+    or ``"adamw"`` (Adam with decoupled ``weight_decay`` on every variable, Loshchilov
+    and Hutter 2019).
 
     Keras' Adam uses epsilon 1e-7 where PyTorch uses 1e-8; we set 1e-8 so that the two
     loops take nearly the same steps. Not exactly the same: Keras adds epsilon to
     ``sqrt(v)`` before the bias correction and PyTorch after it, so Keras' effective
     epsilon is ``epsilon / sqrt(1 - beta2**t)`` (31.6 times larger at step 1, tending to
-    epsilon as ``t`` grows); chapter 4 measures the effect.
+    epsilon as ``t`` grows); chapter 4 measures the effect. ``model`` is not used by
+    Keras' optimisers (they take the variables at the first step); it is there so that
+    the signature mirrors the PyTorch twin.
     """
+    lr = positive_number(lr, "lr (the learning rate)")
     if name == "sgd":
         return tf.keras.optimizers.SGD(learning_rate=lr)
+    if name == "momentum":
+        if not 0.0 < momentum < 1.0:
+            raise ValueError(f"momentum must lie in (0, 1), got {momentum!r}")
+        return tf.keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
     if name == "adam":
         return tf.keras.optimizers.Adam(learning_rate=lr, epsilon=1e-8)
-    raise ValueError(f"unknown optimizer {name!r}; choose sgd or adam")
+    if name == "adamw":
+        if not weight_decay >= 0.0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        return tf.keras.optimizers.AdamW(learning_rate=lr, weight_decay=weight_decay, epsilon=1e-8)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {OPTIMIZERS}")
 
 
-def evaluate_arrays(
-    model: tf.Module, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
+def evaluate(
+    model: tf.Module, x: Any, y: Any, loss: str = "cross_entropy", batch_size: int = 4096
 ) -> tuple[float, float]:
-    """Mean loss and accuracy on checked arrays: ``x`` (n >= 1 samples), int labels ``y (n,)``."""
+    """Mean loss and accuracy of ``model`` on inputs ``x`` (feature rows ``(n, n_in)`` for
+    the FCNN, images ``(n, H, W[, C])`` for the CNN) and labels ``y (n,)``."""
+    check_loss(loss)
+    x, y = check_dataset(model.config, x, y)
+    return _evaluate(model, x, y, loss, batch_size)
+
+
+def _evaluate(
+    model: tf.Module, x: np.ndarray, y: np.ndarray, loss: str, batch_size: int = 4096
+) -> tuple[float, float]:
     total, correct = 0.0, 0
     for i in range(0, len(x), batch_size):
         xb = tf.constant(x[i : i + batch_size], tf.float32)
@@ -64,36 +94,42 @@ def evaluate_arrays(
     return total / len(x), correct / len(x)
 
 
-def predict_arrays(model: tf.Module, x: np.ndarray, n_out: int, batch_size: int = 4096) -> np.ndarray:
-    """Logits ``(n, n_out)`` of checked inputs ``x`` as a NumPy array (``(0, n_out)`` for none)."""
+def predict(model: tf.Module, x: Any, batch_size: int = 4096) -> np.ndarray:
+    """Network outputs ``(n, n_out)`` of inputs ``x`` as a NumPy array (``(0, n_out)`` for
+    none)."""
+    x = model.config.check_inputs(x)
     outs = [
         model(tf.constant(x[i : i + batch_size], tf.float32)).numpy()
         for i in range(0, len(x), batch_size)
     ]
-    return np.concatenate(outs) if outs else np.zeros((0, n_out), np.float32)
+    return np.concatenate(outs) if outs else np.zeros((0, model.config.n_out), np.float32)
 
 
-def train_arrays(
+def fit(
     model: tf.Module,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: Any,
+    y: Any,
     *,
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    loss: str,
-    optimizer: str,
-    validation: tuple[np.ndarray, np.ndarray] | None,
-    seed: int,
-    show_progress: bool,
+    epochs: int = 1,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    loss: str = "cross_entropy",
+    optimizer: str = "adam",
+    validation: tuple[Any, Any] | None = None,
+    seed: int = 0,
+    show_progress: bool = True,
+    momentum: float = 0.9,
+    weight_decay: float = 0.01,
     jit_compile: bool = False,
 ) -> History:
-    """The mini-batch loop of every ``fit`` in this package, on checked arrays.
+    """Train ``model`` in place with mini-batches; return the per-epoch :class:`~bigmodel.training.History`.
 
-    ``seed`` seeds the shuffling, which :func:`bigmodel.training.batch_indices` shares with
-    the PyTorch loop; ``jit_compile`` compiles the step with XLA.
+    Same arguments as :func:`bigmodel.torch.loop.fit`, plus ``jit_compile`` (XLA; worth it
+    on a GPU, mostly compile time on a CPU).
     """
-    opt = make_optimizer(model, optimizer, lr)
+    x, y, validation = check_fit_args(model.config, x, y, validation, epochs=epochs,
+                                      batch_size=batch_size, lr=lr, loss=loss)
+    opt = make_optimizer(model, optimizer, lr, momentum=momentum, weight_decay=weight_decay)
     variables = model.params
     xt = tf.constant(x, tf.float32)
     yt = tf.constant(y, tf.int64)
@@ -118,7 +154,7 @@ def train_arrays(
         hist.loss.append(float(total) / len(x))
         hist.seconds.append(time.perf_counter() - t0)
         if validation is not None:
-            vl, va = evaluate_arrays(model, *validation, loss=loss)
+            vl, va = _evaluate(model, *validation, loss=loss)
             hist.val_loss.append(vl)
             hist.val_accuracy.append(va)
     return hist

@@ -29,10 +29,14 @@ from ..conv import (
     kernel_torch_to_tf,
     param_shapes,
 )
-from ..fcnn import LOSSES
-from ..inputs import float_dtype_hint, labels
-from ..training import History, check_fit_settings
-from .loop import evaluate_arrays, predict_arrays, train_arrays
+from ..inputs import float_dtype_hint
+
+# One loop per framework (.loop) serves the FCNN and the CNN; chapters call it from here.
+from .loop import evaluate as evaluate
+from .loop import fit as fit
+from .loop import loss_fn as loss_fn
+from .loop import make_optimizer as make_optimizer
+from .loop import predict as predict
 
 
 class CNN(nn.Module):
@@ -115,56 +119,3 @@ def _as_input(x: torch.Tensor | np.ndarray, config: CNNConfig, like: torch.Tenso
         )
     x = x if x.ndim == 4 else x.unsqueeze(-1)
     return x if x.dtype == like.dtype else x.to(like.dtype)
-
-
-def _check_xy(x, y, config: CNNConfig) -> tuple[np.ndarray, np.ndarray]:
-    x = check_images(x, config, allow_empty=False)
-    return x, labels(y, len(x), config.n_out)
-
-
-def evaluate(
-    model: CNN, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
-) -> tuple[float, float]:
-    """Mean loss and accuracy of ``model`` on images ``x (n, H, W[, C])``, labels ``y (n,)``."""
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-    x, y = _check_xy(x, y, model.config)
-    return evaluate_arrays(model, x, y, loss=loss, batch_size=batch_size)
-
-
-def predict(model: CNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Network outputs ``(n, n_out)`` of images ``x (n, H, W[, C])`` as a NumPy array."""
-    x = check_images(x, model.config)
-    return predict_arrays(model, x, model.config.n_out, batch_size=batch_size)
-
-
-def fit(
-    model: CNN,
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    epochs: int = 1,
-    batch_size: int = 128,
-    lr: float = 1e-3,
-    loss: str = "cross_entropy",
-    optimizer: str = "adam",
-    validation: tuple[np.ndarray, np.ndarray] | None = None,
-    seed: int = 0,
-    show_progress: bool = True,
-) -> History:
-    """Train ``model`` in place with mini-batches; return the per-epoch :class:`~bigmodel.training.History`.
-
-    The arguments are those of :func:`bigmodel.torch.fcnn.fit`, with images
-    ``x (n, H, W[, C])`` in place of feature rows. ``seed`` seeds the shuffling, which
-    :func:`bigmodel.training.batch_indices` shares with the TensorFlow loop.
-    """
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-    check_fit_settings(epochs, batch_size, lr)
-    x, y = _check_xy(x, y, model.config)
-    if validation is not None:
-        validation = _check_xy(*validation, model.config)
-    return train_arrays(
-        model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, optimizer=optimizer,
-        validation=validation, seed=seed, show_progress=show_progress,
-    )

@@ -27,7 +27,6 @@ from torch import nn
 
 from .. import distributed as core
 from ..gpt import GPTConfig
-from ..training import check_xy
 from .fcnn import FCNN
 from .gpt import GPT
 
@@ -68,21 +67,6 @@ def _batch(data: dict, config, rows: np.ndarray, device: torch.device):
     return torch.as_tensor(x, device=device), torch.as_tensor(y, device=device)
 
 
-def _load_data(path: str, config) -> tuple[dict, int]:
-    """The arrays of ``path`` and how many rows (or window starts) they offer."""
-    with np.load(path) as f:
-        data = {k: f[k] for k in f.files}
-    if isinstance(config, GPTConfig):
-        if "tokens" not in data:
-            raise ValueError(f"{path} has no 'tokens' array; a GPT needs tokens (n,)")
-        data["tokens"] = data["tokens"].astype(np.int64)
-        return data, len(data["tokens"]) - config.block_size
-    if "x" not in data or "y" not in data:
-        raise ValueError(f"{path} needs arrays 'x' (n, 784) and 'y' (n,) for the FCNN")
-    data["x"], data["y"] = check_xy(data["x"], data["y"], config.n_in, config.n_out)
-    return data, len(data["y"])
-
-
 def run(args: argparse.Namespace) -> dict:
     """Train as this process's rank; return the results (rank 0 also writes them)."""
     torch.set_num_threads(1)
@@ -112,7 +96,7 @@ def run(args: argparse.Namespace) -> dict:
         raise ValueError("--fsdp with --checkpoint-every or --resume is not supported here; "
                          "checkpoint a DDP run instead")
     config = core.model_config(args.model)
-    data, n_rows = _load_data(args.data, config)
+    data, n_rows = core.load_worker_data(args.data, config)
     params, start = core.init_weights(config, args.seed), 0
     momentum: dict[str, np.ndarray] = {}
     if args.resume:

@@ -11,14 +11,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..fcnn import ACTIVATIONS, LOSSES, PARAM_NAMES, FCNNConfig, check_params
-from ..inputs import float_dtype_hint
-from ..training import History, check_fit_settings, check_x, check_xy
-from .loop import evaluate_arrays, predict_arrays, train_arrays
+from ..fcnn import ACTIVATIONS, PARAM_NAMES, FCNNConfig, check_params
+from ..inputs import features, float_dtype_hint
 
-# the loss and the optimizer live in .loop (shared with the CNN); chapters call them from here
+# One loop per framework (.loop) serves the FCNN and the CNN; chapters call it from here.
+from .loop import evaluate as evaluate
+from .loop import fit as fit
 from .loop import loss_fn as loss_fn
 from .loop import make_optimizer as make_optimizer
+from .loop import predict as predict
 
 _ACT = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": lambda z: z}
 
@@ -73,7 +74,7 @@ assert set(_ACT) == set(ACTIVATIONS)
 def _as_input(x: torch.Tensor | np.ndarray, n_in: int, like: torch.Tensor) -> torch.Tensor:
     """``x`` as a ``(n, n_in)`` tensor with ``like``'s dtype and device, or a clear error."""
     if not isinstance(x, torch.Tensor):
-        return torch.as_tensor(check_x(x, n_in, allow_empty=True), dtype=like.dtype, device=like.device)
+        return torch.as_tensor(features(x, n_in, allow_empty=True), dtype=like.dtype, device=like.device)
     if x.ndim != 2 or x.shape[1] != n_in:
         raise ValueError(
             f"x has shape {tuple(x.shape)}; the network needs (n, {n_in}). "
@@ -87,56 +88,3 @@ def _as_input(x: torch.Tensor | np.ndarray, n_in: int, like: torch.Tensor) -> to
             f"x is on {x.device} but the model is on {like.device}; use x.to({str(like.device)!r})"
         )
     return x if x.dtype == like.dtype else x.to(like.dtype)
-
-
-def evaluate(
-    model: FCNN, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
-) -> tuple[float, float]:
-    """Mean loss and accuracy of ``model`` on ``x (n, n_in)``, labels ``y (n,)``."""
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-    x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
-    return evaluate_arrays(model, x, y, loss=loss, batch_size=batch_size)
-
-
-def predict(model: FCNN, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Network outputs ``(n, n_out)`` of ``x (n, n_in)`` as a NumPy array."""
-    x = check_x(x, model.config.n_in, allow_empty=True)
-    return predict_arrays(model, x, model.config.n_out, batch_size=batch_size)
-
-
-def fit(
-    model: FCNN,
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    epochs: int = 1,
-    batch_size: int = 128,
-    lr: float = 1e-3,
-    loss: str = "cross_entropy",
-    optimizer: str = "adam",
-    validation: tuple[np.ndarray, np.ndarray] | None = None,
-    seed: int = 0,
-    show_progress: bool = True,
-) -> History:
-    """Train ``model`` in place with mini-batches; return the per-epoch :class:`~bigmodel.training.History`.
-
-    Args:
-        x: ``(n, n_in)`` float32 inputs; y: ``(n,)`` integer labels.
-        epochs, batch_size, lr: the usual; ``batch_size=1`` is the per-sample loop.
-        loss: ``"mse"`` on one-hot targets (the source) or ``"cross_entropy"``.
-        optimizer: ``"adam"`` or ``"sgd"``.
-        validation: ``(x_val, y_val)`` evaluated after every epoch.
-        seed: seeds the shuffling, which :func:`bigmodel.training.batch_indices` shares
-            with the TensorFlow loop.
-    """
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-    check_fit_settings(epochs, batch_size, lr)
-    x, y = check_xy(x, y, model.config.n_in, model.config.n_out)
-    if validation is not None:
-        validation = check_xy(*validation, model.config.n_in, model.config.n_out)
-    return train_arrays(
-        model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, optimizer=optimizer,
-        validation=validation, seed=seed, show_progress=show_progress,
-    )

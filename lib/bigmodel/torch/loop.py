@@ -1,25 +1,30 @@
-"""The PyTorch training loop shared by every model of this package (FCNN, CNN).
+"""The PyTorch training loop of the FCNN and the CNN: ``fit``, ``evaluate``, ``predict``.
 
-The model modules check their inputs (:mod:`bigmodel.inputs`, :mod:`bigmodel.conv`) and
-then call these functions on the checked NumPy arrays; a model is any ``nn.Module`` that
-maps a float32 batch to logits ``(n, n_out)`` and has a parameter ``W1`` (its device is
-the device the loop uses). Mirrors :mod:`bigmodel.tf.loop`.
+One loop for both models: a model is any ``nn.Module`` with a ``config`` (which says what
+its inputs are, see :mod:`bigmodel.training`) that maps a float32 batch to logits
+``(n, n_out)``. The public functions check what they are given once, with
+:func:`bigmodel.training.check_fit_args` and :func:`bigmodel.training.check_dataset`, and
+the loop trusts the checked arrays. Mirrors :mod:`bigmodel.tf.loop`.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..fcnn import LOSSES
+from ..inputs import positive_number
 from ..progress import progress
-from ..training import History, batch_indices
+from ..training import LOSSES, History, batch_indices, check_dataset, check_fit_args, check_loss
 
-__all__ = ["evaluate_arrays", "loss_fn", "make_optimizer", "predict_arrays", "train_arrays"]
+__all__ = ["OPTIMIZERS", "evaluate", "fit", "loss_fn", "make_optimizer", "predict"]
+
+#: The optimiser names :func:`make_optimizer` accepts.
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 
 
 def loss_fn(output: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
@@ -34,25 +39,52 @@ def loss_fn(output: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
     raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
 
 
-def make_optimizer(model: nn.Module, name: str, lr: float) -> torch.optim.Optimizer:
-    """``"sgd"`` (plain, no momentum) or ``"adam"`` (PyTorch defaults but ``lr``)."""
+def make_optimizer(
+    model: nn.Module, name: str, lr: float, *, momentum: float = 0.9, weight_decay: float = 0.01
+) -> torch.optim.Optimizer:
+    """``"sgd"`` (plain), ``"momentum"`` (SGD with heavy-ball ``momentum``), ``"adam"``
+    or ``"adamw"`` (Adam with decoupled ``weight_decay`` on every parameter, Loshchilov
+    and Hutter 2019); epsilon 1e-8 for both Adams, as the TensorFlow twin."""
+    lr = positive_number(lr, "lr (the learning rate)")
+    params = list(model.parameters())
     if name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=lr)
+        return torch.optim.SGD(params, lr=lr)
+    if name == "momentum":
+        if not 0.0 < momentum < 1.0:
+            raise ValueError(f"momentum must lie in (0, 1), got {momentum!r}")
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
     if name == "adam":
-        return torch.optim.Adam(model.parameters(), lr=lr)
-    raise ValueError(f"unknown optimizer {name!r}; choose sgd or adam")
+        return torch.optim.Adam(params, lr=lr, eps=1e-8)
+    if name == "adamw":
+        if not weight_decay >= 0.0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        return torch.optim.AdamW(params, lr=lr, eps=1e-8, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {OPTIMIZERS}")
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
 
 
 def _tensor(a: np.ndarray, device: torch.device, dtype=None) -> torch.Tensor:
     return torch.as_tensor(np.asarray(a), dtype=dtype, device=device)
 
 
-@torch.no_grad()
-def evaluate_arrays(
-    model: nn.Module, x: np.ndarray, y: np.ndarray, loss: str = "cross_entropy", batch_size: int = 4096
+def evaluate(
+    model: nn.Module, x: Any, y: Any, loss: str = "cross_entropy", batch_size: int = 4096
 ) -> tuple[float, float]:
-    """Mean loss and accuracy on checked arrays: ``x`` (n >= 1 samples), int labels ``y (n,)``."""
-    device = model.W1.device
+    """Mean loss and accuracy of ``model`` on inputs ``x`` (feature rows ``(n, n_in)`` for
+    the FCNN, images ``(n, H, W[, C])`` for the CNN) and labels ``y (n,)``."""
+    check_loss(loss)
+    x, y = check_dataset(model.config, x, y)
+    return _evaluate(model, x, y, loss, batch_size)
+
+
+@torch.no_grad()
+def _evaluate(
+    model: nn.Module, x: np.ndarray, y: np.ndarray, loss: str, batch_size: int = 4096
+) -> tuple[float, float]:
+    device = _device(model)
     total, correct = 0.0, 0
     for i in range(0, len(x), batch_size):
         xb = _tensor(x[i : i + batch_size], device, torch.float32)
@@ -64,37 +96,52 @@ def evaluate_arrays(
 
 
 @torch.no_grad()
-def predict_arrays(model: nn.Module, x: np.ndarray, n_out: int, batch_size: int = 4096) -> np.ndarray:
-    """Logits ``(n, n_out)`` of checked inputs ``x`` as a NumPy array (``(0, n_out)`` for none)."""
-    device = model.W1.device
+def predict(model: nn.Module, x: Any, batch_size: int = 4096) -> np.ndarray:
+    """Network outputs ``(n, n_out)`` of inputs ``x`` as a NumPy array (``(0, n_out)`` for
+    none)."""
+    x = model.config.check_inputs(x)
+    device = _device(model)
     outs = [
         model(_tensor(x[i : i + batch_size], device, torch.float32)).cpu().numpy()
         for i in range(0, len(x), batch_size)
     ]
-    return np.concatenate(outs) if outs else np.zeros((0, n_out), np.float32)
+    return np.concatenate(outs) if outs else np.zeros((0, model.config.n_out), np.float32)
 
 
-def train_arrays(
+def fit(
     model: nn.Module,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: Any,
+    y: Any,
     *,
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    loss: str,
-    optimizer: str,
-    validation: tuple[np.ndarray, np.ndarray] | None,
-    seed: int,
-    show_progress: bool,
+    epochs: int = 1,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    loss: str = "cross_entropy",
+    optimizer: str = "adam",
+    validation: tuple[Any, Any] | None = None,
+    seed: int = 0,
+    show_progress: bool = True,
+    momentum: float = 0.9,
+    weight_decay: float = 0.01,
 ) -> History:
-    """The mini-batch loop of every ``fit`` in this package, on checked arrays.
+    """Train ``model`` in place with mini-batches; return the per-epoch :class:`~bigmodel.training.History`.
 
-    ``seed`` seeds the shuffling, which :func:`bigmodel.training.batch_indices` shares with
-    the TensorFlow loop, so a seeded run visits the samples in the same order in both.
+    Args:
+        x: the inputs (feature rows ``(n, n_in)`` for the FCNN, images ``(n, H, W[, C])``
+            for the CNN); y: ``(n,)`` integer labels.
+        epochs, batch_size, lr: the usual; ``batch_size=1`` is the per-sample loop.
+        loss: ``"mse"`` on one-hot targets (the source) or ``"cross_entropy"``.
+        optimizer: one of :data:`OPTIMIZERS`; momentum, weight_decay: the settings of
+            ``"momentum"`` and ``"adamw"``.
+        validation: ``(x_val, y_val)`` evaluated after every epoch.
+        seed: seeds the shuffling, which :func:`bigmodel.training.batch_indices` shares
+            with the TensorFlow loop, so a seeded run visits the samples in the same order
+            in both.
     """
-    device = model.W1.device
-    opt = make_optimizer(model, optimizer, lr)
+    x, y, validation = check_fit_args(model.config, x, y, validation, epochs=epochs,
+                                      batch_size=batch_size, lr=lr, loss=loss)
+    device = _device(model)
+    opt = make_optimizer(model, optimizer, lr, momentum=momentum, weight_decay=weight_decay)
     xt = _tensor(x, device, torch.float32)  # the whole set on the device: MNIST is 188 MB
     yt = _tensor(y, device, torch.long)
     rng = np.random.default_rng(seed)
@@ -106,8 +153,7 @@ def train_arrays(
         batches = batch_indices(len(x), batch_size, rng)
         for idx in progress(batches, show_progress, desc=f"epoch {epoch + 1}/{epochs}"):
             it = torch.as_tensor(idx, device=device)
-            out = model(xt[it])
-            lossv = loss_fn(out, yt[it], loss)
+            lossv = loss_fn(model(xt[it]), yt[it], loss)
             opt.zero_grad(set_to_none=True)
             lossv.backward()
             opt.step()
@@ -116,7 +162,7 @@ def train_arrays(
         hist.seconds.append(time.perf_counter() - t0)
         if validation is not None:
             model.eval()
-            vl, va = evaluate_arrays(model, *validation, loss=loss)
+            vl, va = _evaluate(model, *validation, loss=loss)
             hist.val_loss.append(vl)
             hist.val_accuracy.append(va)
     return hist
