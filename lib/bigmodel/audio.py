@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .inputs import positive_int, positive_number
+from .inputs import check_array, positive_int, positive_number
 
 __all__ = [
     "check_length",
@@ -69,27 +69,18 @@ def check_signal(signal: Any, n_fft: int, name: str = "signal") -> np.ndarray:
     Integer samples are refused (raw 16-bit audio is on a scale 32,768 times too large),
     and so are NaN and infinity.
     """
-    if isinstance(signal, dict | str | bytes):
-        raise TypeError(f"{name} must be an array of samples, got a {type(signal).__name__}")
-    x = np.asarray(signal)
-    if x.dtype == object:
-        raise TypeError(
-            f"{name} holds Python objects (recordings of different lengths?); pass one "
-            "recording at a time, or pad them to one length"
+    def sixteen_bit(x: np.ndarray) -> str:
+        return (
+            f"{name} has dtype {x.dtype}; expected float samples in [-1, 1]. For 16-bit "
+            f"samples use {name}.astype(np.float32) / 32768, or read files with bigmodel.data.read_wav"
         )
-    if not np.issubdtype(x.dtype, np.floating):
-        if np.issubdtype(x.dtype, np.integer) or x.dtype == bool:
-            raise ValueError(
-                f"{name} has dtype {x.dtype}; expected float samples in [-1, 1]. For 16-bit "
-                f"samples use {name}.astype(np.float32) / 32768, or read files with bigmodel.data.read_wav"
-            )
-        raise TypeError(f"{name} has dtype {x.dtype}; expected float32 or float64 samples")
-    check_length(x.shape, n_fft, name)
-    bad = ~np.isfinite(x)
-    if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name} holds {int(bad.sum())} NaN or infinite sample(s), the first at {first}")
-    return x
+
+    return check_array(
+        signal, name=name, kind="an array of samples",
+        ragged="recordings of different lengths? pass one recording at a time, or pad them to "
+        "one length", shape=lambda shape: check_length(shape, n_fft, name),
+        integer_message=sixteen_bit, nonfinite="sample(s)", nonfinite_fix="",
+    )
 
 
 def check_length(shape: tuple, n_fft: int, name: str = "signal") -> None:

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .inputs import float_dtype_hint
+from .inputs import check_array, float_dtype_hint
 
 __all__ = [
     "PADDINGS",
@@ -515,30 +515,9 @@ def check_images(x, config: CNNConfig, name: str = "x", allow_empty: bool = True
     channel axis; integer and boolean pixels are refused ("divide by 255"); NaN and
     infinity are refused with the first position named; the floating dtype is kept.
     """
-    if isinstance(x, dict | str | bytes):
-        raise TypeError(f"{name} must be an array of images, got a {type(x).__name__}")
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError, RuntimeError) as err:
-        raise TypeError(
-            f"{name} must be an array of images; np.asarray failed on a {type(x).__name__}: {err}"
-        ) from None
-    if arr.dtype == object:
-        raise TypeError(f"{name} holds Python objects (ragged images?); expected a numeric array")
-    check_image_shape(arr.shape, config, name)
-    if arr.shape[0] == 0 and not allow_empty:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one image")
-    if not np.issubdtype(arr.dtype, np.floating):
-        if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
-            raise ValueError(float_dtype_hint(name, arr.dtype, arr.max() if arr.size else None))
-        raise TypeError(f"{name} has dtype {arr.dtype}; expected float32 or float64")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(
-            f"{name} holds {int(bad.sum())} NaN or infinite value(s), the first at {first}; "
-            "clean or impute them before training"
-        )
+    arr = check_array(x, name=name, kind="an array of images", ragged="ragged images?",
+                      shape=lambda shape: check_image_shape(shape, config, name),
+                      allow_empty=allow_empty, unit="image")
     return arr if arr.ndim == 4 else arr[..., None]
 
 

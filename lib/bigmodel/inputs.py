@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["features", "labels", "positive_int", "positive_number", "float_dtype_hint"]
+__all__ = ["check_array", "features", "labels", "positive_int", "positive_number", "float_dtype_hint"]
 
 
 def float_dtype_hint(name: str, dtype: Any, high: Any = None) -> str:
@@ -36,43 +37,78 @@ def float_dtype_hint(name: str, dtype: Any, high: Any = None) -> str:
     )
 
 
-def features(x: Any, n_in: int, *, name: str = "x", allow_empty: bool = False) -> np.ndarray:
-    """``x`` as a floating NumPy array of shape ``(n, n_in)``, or a clear error.
+def check_array(
+    x: Any,
+    *,
+    name: str = "x",
+    kind: str = "an array",
+    ragged: str = "ragged rows?",
+    shape: Callable[[tuple[int, ...]], None] | None = None,
+    allow_empty: bool = True,
+    unit: str = "row",
+    integer_message: Callable[[np.ndarray], str] | None = None,
+    nonfinite: str = "value(s)",
+    nonfinite_fix: str = "; clean or impute them before training",
+) -> np.ndarray:
+    """``x`` as a floating NumPy array, or a clear error: the one checker of the input
+    contract, which every public entry point that takes features, images or samples calls
+    (in the spirit of scikit-learn's ``check_array``); what comes after it trusts the array.
 
-    The dtype of a floating array is kept (the NumPy reference computes in it); integer,
-    boolean and object arrays are refused, and so are NaN and infinity.
+    In order, it refuses: a dict or a string (``TypeError``, "``name`` must be ``kind``");
+    what ``np.asarray`` cannot turn into an array; Python objects (``ragged`` says the
+    likely cause); a shape ``shape(arr.shape)`` rejects (that callback raises with the
+    fix); an empty array unless ``allow_empty`` ("pass at least one ``unit``"); integer and
+    boolean values (``ValueError`` with ``integer_message(arr)``, by default the
+    rescaling hint of :func:`float_dtype_hint`); other non-floating dtypes; NaN and
+    infinity, with how many and the first position. A floating dtype is kept.
     """
     if isinstance(x, dict | str | bytes):
-        raise TypeError(f"{name} must be an array of shape (n, {n_in}), got a {type(x).__name__}")
+        raise TypeError(f"{name} must be {kind}, got a {type(x).__name__}")
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError, RuntimeError) as err:
         raise TypeError(
-            f"{name} must be an array-like of shape (n, {n_in}); np.asarray failed on a "
-            f"{type(x).__name__}: {err}"
+            f"{name} must be {kind}; np.asarray failed on a {type(x).__name__}: {err}"
         ) from None
     if arr.dtype == object:
-        raise TypeError(f"{name} holds Python objects (ragged rows?); expected a numeric (n, {n_in}) array")
-    if arr.ndim != 2 or arr.shape[1] != n_in:
-        raise ValueError(
-            f"{name} has shape {arr.shape}; the network needs (n, {n_in}). "
-            "Flatten images first, e.g. x.reshape(len(x), -1)."
-        )
-    if arr.shape[0] == 0 and not allow_empty:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one row")
+        raise TypeError(f"{name} holds Python objects ({ragged}); expected a numeric array")
+    if shape is not None:
+        shape(arr.shape)
+    if arr.ndim and arr.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one {unit}")
     if not np.issubdtype(arr.dtype, np.floating):
         if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
-            high = arr.max() if arr.size else None
-            raise ValueError(float_dtype_hint(name, arr.dtype, high))
+            if integer_message is not None:
+                raise ValueError(integer_message(arr))
+            raise ValueError(float_dtype_hint(name, arr.dtype, arr.max() if arr.size else None))
         raise TypeError(f"{name} has dtype {arr.dtype}; expected float32 or float64")
     bad = ~np.isfinite(arr)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"{name} holds {int(bad.sum())} NaN or infinite value(s), the first at {first}; "
-            "clean or impute them before training"
+            f"{name} holds {int(bad.sum())} NaN or infinite {nonfinite}, the first at {first}"
+            f"{nonfinite_fix}"
         )
     return arr
+
+
+def features(x: Any, n_in: int, *, name: str = "x", allow_empty: bool = False) -> np.ndarray:
+    """``x`` as a floating NumPy array of shape ``(n, n_in)``, or a clear error
+    (:func:`check_array`).
+
+    The dtype of a floating array is kept (the NumPy reference computes in it); integer,
+    boolean and object arrays are refused, and so are NaN and infinity.
+    """
+
+    def rows(shape: tuple[int, ...]) -> None:
+        if len(shape) != 2 or shape[1] != n_in:
+            raise ValueError(
+                f"{name} has shape {shape}; the network needs (n, {n_in}). "
+                "Flatten images first, e.g. x.reshape(len(x), -1)."
+            )
+
+    return check_array(x, name=name, kind=f"an array of shape (n, {n_in})", shape=rows,
+                       allow_empty=allow_empty)
 
 
 def labels(y: Any, n: int, n_out: int, *, name: str = "y") -> np.ndarray:
