@@ -140,3 +140,33 @@ def test_the_training_command_writes_all_three_files(shared_data, tmp_path, torc
     assert "final validation loss on the check batches" in path.with_suffix(".log").read_text()
     with pytest.raises(SystemExit):
         train.main(["--corpus", "mnist"])  # argparse names the choices
+
+
+def test_the_training_command_never_loses_a_file(shared_data, tmp_path, torch_one_thread, capsys):
+    """No default into the package, an earlier run kept, flags checked before anything."""
+    shipped = train.checkpoint_path("shakespeare")
+    before = train.file_sha256(shipped)
+    small = ["--corpus", "shakespeare", "--config", "nano", "--steps", "2", "--batch", "2",
+             "--warmup", "1", "--eval-interval", "2", "--eval-iters", "1",
+             "--data-dir", str(shared_data)]
+    with pytest.raises(SystemExit) as err:
+        train.main(small)  # no --out: argparse says it is required; nothing is written
+    assert err.value.code == 2 and "--out" in capsys.readouterr().err
+    assert train.file_sha256(shipped) == before
+
+    out = tmp_path / "run"
+    assert train.main([*small, "--out", str(out)]) == 0
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(first) == ["shakespeare.json", "shakespeare.log", "shakespeare.safetensors"]
+    with pytest.raises(SystemExit) as err:  # a second run into the same folder
+        train.main([*small, "--seed", "1", "--out", str(out)])
+    assert err.value.code == 2 and "holds an earlier run" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a bad flag is refused before any write
+        train.main([*small, "--steps", "0", "--out", str(out), "--overwrite"])
+    assert "--steps must be at least 1" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # all kept, byte for byte
+
+    assert train.main([*small, "--seed", "1", "--out", str(out), "--overwrite"]) == 0
+    now = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(now) == sorted(first) and now["shakespeare.safetensors"] != first[
+        "shakespeare.safetensors"]

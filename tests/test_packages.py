@@ -129,3 +129,22 @@ def test_every_notebook_starts_with_the_setup_cell():
         src = "".join(first["source"])
         assert "TF_CPP_MIN_LOG_LEVEL" in src and "TF_ENABLE_ONEDNN_OPTS" in src, nb.name
         assert "import bigmodel" in nb.read_text() or "from bigmodel" in nb.read_text(), nb.name
+
+
+def test_atomic_write_leaves_the_old_file_on_failure(tmp_path):
+    from bigmodel.files import atomic_write, atomic_write_text
+
+    path = tmp_path / "f.txt"
+    atomic_write_text(path, "old")
+
+    def half(tmp):
+        open(tmp, "w").write("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(path, half)
+    with pytest.raises(UnicodeEncodeError):
+        atomic_write_text(path, "\ud800")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+    atomic_write_text(path, "new")
+    assert path.read_text() == "new"

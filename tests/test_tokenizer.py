@@ -59,3 +59,31 @@ def test_save_and_load(tmp_path):
     (tmp_path / "other.json").write_text('{"type": "bpe"}')
     with pytest.raises(ValueError, match="not a character-tokenizer"):
         CharTokenizer.load(tmp_path / "other.json")
+
+
+def test_a_lone_surrogate_is_refused_and_a_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="lone surrogate"):
+        CharTokenizer.from_text("ab\ud800")
+    path = tmp_path / "vocab.json"
+    good = CharTokenizer.from_text("abc")
+    good.save(path)
+    before = path.read_bytes()
+
+    # a save that fails half-way (here: the JSON step) leaves the earlier file as it was
+    import json
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(json, "dumps", broken)
+    with pytest.raises(OSError, match="disk full"):
+        CharTokenizer.from_text("xyz").save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["vocab.json"]
+
+
+def test_a_file_that_is_not_a_vocabulary_is_named(tmp_path):
+    for text in ("", "[1, 2]", "not json"):
+        (tmp_path / "v.json").write_text(text)
+        with pytest.raises(ValueError, match=r"v\.json is not a character-tokenizer vocabulary"):
+            CharTokenizer.load(tmp_path / "v.json")

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_write_text
+
 __all__ = ["BYTE_ALPHABET", "BPE", "tokens_per_char", "train_bpe"]
 
 BYTE_ALPHABET = 256  # the byte-level alphabet: every vocabulary holds these 256 tokens
@@ -162,15 +164,20 @@ class BPE:
     # ------------------------------------------------------------ files
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the tokenizer as ``tokenizers``' JSON (readable by ``Tokenizer.from_file``)."""
-        Path(path).write_text(self._tok.to_str(), "utf-8")
+        """Write the tokenizer as ``tokenizers``' JSON (readable by ``Tokenizer.from_file``),
+        atomically (:func:`bigmodel.files.atomic_write`)."""
+        atomic_write_text(path, self._tok.to_str())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> BPE:
         """Read a file written by :meth:`save`."""
         text = Path(path).read_text("utf-8")
-        model = json.loads(text).get("model", {})
-        if model.get("type") != "BPE":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not a BPE tokenizer file: {err}") from None
+        model = data.get("model", {}) if isinstance(data, dict) else {}
+        if not isinstance(model, dict) or model.get("type") != "BPE":
             raise ValueError(f"{path} is not a BPE tokenizer file")
         return cls(_tokenizers().Tokenizer.from_str(text))
 

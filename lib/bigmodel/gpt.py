@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_write
 from .gpus import GPUS, find_gpu
 
 __all__ = [
@@ -274,7 +275,8 @@ def save_checkpoint(
         "sha256": tensors_sha256(arrays),
         **(metadata or {}),
     }
-    save_file(arrays, str(path), metadata=meta)
+    # written beside, then renamed: a failure leaves an earlier checkpoint intact
+    atomic_write(path, lambda tmp: save_file(arrays, tmp, metadata=meta))
 
 
 def _check_safetensors_file(path: Path) -> None:

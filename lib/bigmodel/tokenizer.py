@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_write_text
+
 __all__ = ["CharTokenizer"]
 
 
@@ -34,6 +36,12 @@ class CharTokenizer:
         for i, c in enumerate(chars):
             if not isinstance(c, str) or len(c) != 1:
                 raise ValueError(f"vocabulary entry {i} is {c!r}; each entry must be one character")
+            if "\ud800" <= c <= "\udfff":  # half of a UTF-16 pair: no file can hold it
+                raise ValueError(
+                    f"vocabulary entry {i} is {c!r}, a lone surrogate, which is not a character "
+                    "and cannot be saved as UTF-8; clean the text first, e.g. "
+                    "text.encode('utf-8', 'replace').decode('utf-8')"
+                )
         if len(set(chars)) != len(chars):
             dup = sorted({c for c in chars if chars.count(c) > 1})
             raise ValueError(f"vocabulary repeats characters {dup!r}")
@@ -87,16 +95,23 @@ class CharTokenizer:
         return "".join(self.chars[int(i)] for i in ids)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the vocabulary as JSON: ``{"type": "char", "chars": [...]}``."""
-        Path(path).write_text(
-            json.dumps({"type": "char", "chars": self.chars}, ensure_ascii=False), "utf-8"
-        )
+        """Write the vocabulary as JSON: ``{"type": "char", "chars": [...]}``, atomically
+        (:func:`bigmodel.files.atomic_write`: a failure leaves an earlier file intact)."""
+        atomic_write_text(path, json.dumps({"type": "char", "chars": self.chars}, ensure_ascii=False))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> CharTokenizer:
-        """Read a vocabulary written by :meth:`save`."""
-        data = json.loads(Path(path).read_text("utf-8"))
-        if data.get("type") != "char" or "chars" not in data:
+        """Read a vocabulary written by :meth:`save`.
+
+        Raises:
+            ValueError: the file is not such a vocabulary (empty, not JSON, another kind);
+                the message names the file.
+        """
+        try:
+            data = json.loads(Path(path).read_text("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"{path} is not a character-tokenizer vocabulary: {err}") from None
+        if not isinstance(data, dict) or data.get("type") != "char" or "chars" not in data:
             raise ValueError(f"{path} is not a character-tokenizer vocabulary")
         return cls(data["chars"])
 

@@ -12,13 +12,18 @@ thread of a shared 2-core machine (43 and 24 minutes)::
     python -m bigmodel.train --corpus tang --config small --n-embd 96 --steps 2000 \\
         --batch 16 --lr 3e-3 --warmup 100 --eval-interval 250 --eval-iters 10 --seed 0 --threads 1
 
-(the lines are also in each ``.json``, with the data directory in ``BIGMODEL_DATA``). The
+(the lines are also in each ``.json``, with the data directory in ``BIGMODEL_DATA``, and
+``--out lib/bigmodel/checkpoints --overwrite`` to replace the shipped files). The
 model is :class:`bigmodel.torch.gpt.GPT`, trained in float32 by
 :func:`bigmodel.torch.gpt_train.train` on the first 90 % of the corpus's token ids; the last
 10 % are the validation split, as in chapter 05.
 
-Only :func:`main` imports PyTorch; the other functions here need NumPy alone, so a reader
-of a checkpoint (:func:`checkpoint_tokenizer`, :func:`check_batches`) needs no framework.
+Only :func:`main` imports PyTorch, after every flag has been checked; the other functions
+here need NumPy alone, so a reader of a checkpoint (:func:`checkpoint_tokenizer`,
+:func:`check_batches`) needs no framework. Nothing is lost: ``--out`` must be named (the
+package's own ``checkpoints/`` is never a default), files of an earlier run there are kept
+unless ``--overwrite`` is given, and the three files are written only once training has
+finished, each atomically (the log grows in ``<corpus>.partial.log`` meanwhile).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import datetime
 import hashlib
 import importlib.resources
 import json
+import math
 import os
 import platform
 import sys
@@ -38,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from .bench import cpu_name
+from .files import atomic_write_text
 from .gpt import CONFIGS, GPTConfig, TrainConfig, get_batch, load_checkpoint
 from .tokenizer import CharTokenizer
 
@@ -155,31 +162,38 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-iters", type=int, default=20)
     p.add_argument("--seed", type=int, default=0, help="initialisation and batch order")
     p.add_argument("--threads", type=int, default=1, help="CPU threads (torch.set_num_threads)")
-    p.add_argument("--out", default=None,
-                   help="output folder (default: the package's bigmodel/checkpoints/)")
+    p.add_argument("--out", required=True,
+                   help="output folder (created if missing); the shipped checkpoints are in "
+                   "lib/bigmodel/checkpoints")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the files of an earlier run in --out (kept otherwise)")
     p.add_argument("--data-dir", default=None, help="where to look for the corpus first")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    problem = _check_args(args)
+    if problem:
+        parser.error(problem)  # one line and exit status 2, before any import or write
     import torch
 
     from .torch.gpt import GPT
     from .torch.gpt_train import estimate_loss, train
 
     torch.set_num_threads(args.threads)
-    out = checkpoint_path(args.corpus, args.out).parent
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / f"{args.corpus}.safetensors"
-    log_path = out / f"{args.corpus}.log"
+    partial_log = out / f"{args.corpus}.partial.log"
     log_lines: list[str] = []
 
     def log(msg: str) -> None:
         print(msg, flush=True)
         log_lines.append(msg)
-        log_path.write_text("\n".join(log_lines) + "\n", "utf-8")
+        partial_log.write_text("\n".join(log_lines) + "\n", "utf-8")
 
     started = datetime.datetime.now(datetime.timezone.utc)
     text = corpus_text(args.corpus, args.data_dir)
@@ -220,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"final validation loss on the check batches {spec}: {check_loss:.4f}")
     log(f"wall time {wall:.0f} s ({hist.tokens_per_second:,.0f} tokens/s)")
 
+    log(f"writing {ckpt}")
     model.save(ckpt, metadata={
         TOKENIZER_KEY: json.dumps({"type": "char", "chars": tok.chars}, ensure_ascii=False),
         "corpus": args.corpus,
@@ -254,9 +269,39 @@ def main(argv: list[str] | None = None) -> int:
         "safetensors_bytes": ckpt.stat().st_size,
         "sha256": file_sha256(ckpt),
     }
-    (out / f"{args.corpus}.json").write_text(json.dumps(record, indent=1) + "\n", "utf-8")
+    atomic_write_text(out / f"{args.corpus}.json", json.dumps(record, indent=1) + "\n")
     log(f"wrote {ckpt} ({ckpt.stat().st_size:,} bytes), sha256 {record['sha256']}")
+    os.replace(partial_log, out / f"{args.corpus}.log")
     return 0
+
+
+def _check_args(args: argparse.Namespace) -> str | None:
+    """What is wrong with the flags, in one line, or ``None``; needs no framework."""
+    for flag in ("steps", "batch", "eval_interval", "eval_iters", "threads"):
+        v = getattr(args, flag)
+        if v < 1:
+            return f"--{flag.replace('_', '-')} must be at least 1, got {v}"
+    for flag in ("n_layer", "n_head", "n_embd", "block_size"):
+        v = getattr(args, flag)
+        if v is not None and v < 1:
+            return f"--{flag.replace('_', '-')} must be at least 1, got {v}"
+    if args.warmup < 0:
+        return f"--warmup must be >= 0, got {args.warmup}"
+    if not (args.lr > 0 and math.isfinite(args.lr)):
+        return f"--lr must be a finite number > 0, got {args.lr}"
+    if args.min_lr is not None and not 0 <= args.min_lr <= args.lr:
+        return f"--min-lr must lie in [0, --lr], got {args.min_lr}"
+    if args.dropout is not None and not 0 <= args.dropout < 1:
+        return f"--dropout must lie in [0, 1), got {args.dropout}"
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        return f"--out {out} is a file; name a folder"
+    earlier = [p.name for p in (out / f"{args.corpus}{ext}" for ext in (".safetensors", ".json", ".log"))
+               if p.exists()]
+    if earlier and not args.overwrite:
+        return (f"--out {out} holds an earlier run ({', '.join(earlier)}); name another folder, "
+                "or add --overwrite to replace it")
+    return None
 
 
 if __name__ == "__main__":
