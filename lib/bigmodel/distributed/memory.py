@@ -1,5 +1,5 @@
 """The memory and time of one training step in this process, measured so that a fresh
-process per measurement gives the same answer (see :func:`step_peak_memory`)."""
+process per measurement gives the same answer (see :func:`~bigmodel.distributed.step_peak_memory`)."""
 
 from __future__ import annotations
 
