@@ -35,7 +35,9 @@ import numpy as np
 from .inputs import check_array, positive_int, positive_number
 
 __all__ = [
+    "MAX_PEAK",
     "check_length",
+    "check_peak",
     "check_signal",
     "frame",
     "hann_window",
@@ -63,11 +65,13 @@ def n_frames(n_samples: int, n_fft: int = 256, hop: int = 80) -> int:
     return 0 if n_samples < n_fft else 1 + (n_samples - n_fft) // hop
 
 
-def check_signal(signal: Any, n_fft: int, name: str = "signal") -> np.ndarray:
+def check_signal(signal: Any, n_fft: int, name: str = "signal", *, audio: bool = True) -> np.ndarray:
     """``signal`` as a floating array ``(..., n_samples)`` with ``n_samples >= n_fft``, or a clear error.
 
     Integer samples are refused (raw 16-bit audio is on a scale 32,768 times too large),
-    and so are NaN and infinity.
+    and so are NaN and infinity, and, for ``audio`` (the spectra's input), samples far
+    outside [-1, 1] (:func:`check_peak`); :func:`frame` cuts any sequence, so it passes
+    ``audio=False``.
     """
     def sixteen_bit(x: np.ndarray) -> str:
         return (
@@ -75,12 +79,30 @@ def check_signal(signal: Any, n_fft: int, name: str = "signal") -> np.ndarray:
             f"samples use {name}.astype(np.float32) / 32768, or read files with bigmodel.data.read_wav"
         )
 
-    return check_array(
+    x = check_array(
         signal, name=name, kind="an array of samples",
         ragged="recordings of different lengths? pass one recording at a time, or pad them to "
         "one length", shape=lambda shape: check_length(shape, n_fft, name),
         integer_message=sixteen_bit, nonfinite="sample(s)", nonfinite_fix="",
     )
+    if audio:
+        check_peak(float(np.abs(x).max()) if x.size else 0.0, name)
+    return x
+
+
+#: The largest ``|sample|`` accepted. Float samples belong in [-1, 1]; a little over 1 is
+#: allowed (gain, added noise), but 16-bit audio converted to float without the division
+#: by 32,768 reaches hundreds or thousands, and would give plausible-looking features.
+MAX_PEAK = 8.0
+
+
+def check_peak(peak: float, name: str = "signal") -> None:
+    """Refuse a signal whose largest ``|sample|`` exceeds :data:`MAX_PEAK`, naming the fix."""
+    if peak > MAX_PEAK:
+        raise ValueError(
+            f"{name} reaches {peak:g}; float samples belong in [-1, 1] (at most {MAX_PEAK:g} is "
+            f"accepted). If these are 16-bit values as floats, divide by 32768."
+        )
 
 
 def check_length(shape: tuple, n_fft: int, name: str = "signal") -> None:
@@ -98,7 +120,10 @@ def frame(signal: Any, n_fft: int = 256, hop: int = 80) -> np.ndarray:
     """Overlapping frames ``(..., T, n_fft)`` of ``signal (..., n_samples)``; frame ``t``
     starts at sample ``t * hop``. A view, not a copy: do not write into it."""
     n_fft, hop = positive_int(n_fft, "n_fft"), positive_int(hop, "hop")
-    x = check_signal(signal, n_fft)
+    return _frame(check_signal(signal, n_fft, audio=False), n_fft, hop)
+
+
+def _frame(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
     windows = np.lib.stride_tricks.sliding_window_view(x, n_fft, axis=-1)  # (..., n - n_fft + 1, n_fft)
     return windows[..., ::hop, :]
 
@@ -120,7 +145,8 @@ def power_spectrum(signal: Any, n_fft: int = 256, hop: int = 80) -> np.ndarray:
     Frequency bin ``k`` is ``k * sample_rate / n_fft`` Hz. The dtype follows ``signal``
     (float32 in, float32 out; float64 in, float64 out).
     """
-    frames = frame(signal, n_fft, hop)
+    n_fft, hop = positive_int(n_fft, "n_fft"), positive_int(hop, "hop")
+    frames = _frame(check_signal(signal, n_fft), n_fft, hop)
     spec = np.fft.rfft(frames * hann_window(n_fft, frames.dtype), n=n_fft, axis=-1)
     return (spec.real**2 + spec.imag**2).astype(frames.dtype, copy=False)
 

@@ -72,7 +72,7 @@ def _data(block_size: int, synthetic: bool) -> tuple[np.ndarray, np.ndarray, int
 
 def bench_gpt(args: argparse.Namespace) -> dict:
     config = CONFIGS[args.config]
-    if args.block_size:
+    if args.block_size is not None:
         config = config.replace(block_size=args.block_size)
     target = args.target_val_loss
     train_tokens, val_tokens, vocab = _data(config.block_size, synthetic=target is None)
@@ -189,7 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--threads", type=int, default=None, help="CPU threads (torch)")
     g.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     args = p.parse_args(argv)
-    if args.threads and args.framework == "torch":
+    for flag in ("block_size", "threads"):  # 0 is not "unset": it is refused
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            p.error(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
+    if args.threads is not None and args.framework == "torch":
         import torch
 
         torch.set_num_threads(args.threads)

@@ -37,6 +37,10 @@ PRECISIONS = ("float32", "bfloat16", "float16")
 BRANCHES = ("cpu", "gpu")
 
 
+#: The device kinds :func:`precision_for` and :func:`branch` know (a ``torch.device``'s ``.type``).
+DEVICE_KINDS = ("cuda", "mps", "cpu")
+
+
 def check_precision(precision: str, source: str = "precision") -> str:
     """``precision`` if it is one of ``PRECISIONS``; else a ``ValueError`` naming them."""
     if precision not in PRECISIONS:
@@ -55,6 +59,8 @@ def precision_for(kind: str, capability: tuple[int, int] | None = None) -> str:
     ``"float16"`` on older ones (T4: 7.5), ``"float32"`` on CPUs and Apple GPUs.
     ``BIGMODEL_PRECISION`` (one of ``PRECISIONS``), when set, wins.
     """
+    if kind not in DEVICE_KINDS:
+        raise ValueError(f"kind={kind!r}; use one of {DEVICE_KINDS} (a torch.device's .type)")
     env = os.environ.get("BIGMODEL_PRECISION", "").strip()
     if env:
         return check_precision(env, "BIGMODEL_PRECISION")
@@ -98,8 +104,11 @@ def branch(device_kind: str) -> Branch:
     a dry run.
 
     Raises:
-        ValueError: ``BIGMODEL_BRANCH`` is not ``cpu`` or ``gpu``.
+        ValueError: ``device_kind`` is not one of :data:`DEVICE_KINDS`, or
+            ``BIGMODEL_BRANCH`` is not ``cpu`` or ``gpu``.
     """
+    if device_kind not in DEVICE_KINDS:
+        raise ValueError(f"device_kind={device_kind!r}; use one of {DEVICE_KINDS} (a torch.device's .type)")
     env = os.environ.get("BIGMODEL_BRANCH", "").strip().lower()
     if env and env not in BRANCHES:
         raise ValueError(f"BIGMODEL_BRANCH={env!r}; choose one of {BRANCHES} or unset it")

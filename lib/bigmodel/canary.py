@@ -98,6 +98,8 @@ def secret_log_perplexity(
     cand = np.asarray(candidates)
     if cand.ndim != 2 or not np.issubdtype(cand.dtype, np.integer) or cand.shape[1] < 1:
         raise ValueError(f"candidates must be (n, L) integer ids with L >= 1, got {cand.shape}")
+    if cand.size and cand.min() < 0:  # NumPy would read -1 as the last token
+        raise ValueError(f"candidates hold the id {cand.min()}; token ids are >= 0")
     prefix = np.asarray(prefix, np.int64).reshape(-1)
     if prefix.size < 1:
         raise ValueError("prefix is empty; the secret needs at least one token before it")
@@ -120,6 +122,8 @@ def secret_log_perplexity(
             raise ValueError(f"logprobs returned shape {lp.shape}; expected {ids.shape} + (V,)")
         head_lp.append(lp[:, len(prefix) - 1:, :])  # the positions that predict the secret
     at = np.concatenate(head_lp)[which]  # (n, L, V)
+    if cand.max() >= at.shape[2]:
+        raise ValueError(f"candidates hold the id {cand.max()}; the model has {at.shape[2]} tokens")
     picked = np.take_along_axis(at, cand[:, :, None].astype(np.int64), axis=2)[:, :, 0]
     out = -picked.sum(1) / math.log(2)
     return out

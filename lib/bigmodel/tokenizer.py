@@ -86,9 +86,18 @@ class CharTokenizer:
         """Token ids ``(n,)`` -> a string of ``n`` characters.
 
         Raises:
-            ValueError: an id is outside ``[0, vocab_size)``.
+            ValueError: an id is outside ``[0, vocab_size)``, is not an integer (a float is
+                not truncated), or ``ids`` holds more than one sequence.
         """
-        ids = np.asarray(ids).reshape(-1)
+        ids = np.asarray(ids)
+        if ids.ndim > 1:
+            raise ValueError(
+                f"ids has shape {ids.shape}; decode takes one sequence (n,). For a batch, "
+                "decode each row: [tok.decode(row) for row in ids]"
+            )
+        ids = ids.reshape(-1)
+        if ids.size and not (np.issubdtype(ids.dtype, np.integer) and ids.dtype != bool):
+            raise ValueError(f"ids has dtype {ids.dtype}; token ids are integers")
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
             bad = int(ids[(ids < 0) | (ids >= self.vocab_size)][0])
             raise ValueError(f"token id {bad} is outside [0, {self.vocab_size})")

@@ -20,16 +20,23 @@ from ..inputs import positive_int, positive_number
 __all__ = ["frame", "hann_window", "log_mel_spectrogram", "mel_filterbank", "power_spectrum"]
 
 
-def _as_signal(signal: Any, n_fft: int) -> tf.Tensor:
+def _as_signal(signal: Any, n_fft: int, audio: bool = True) -> tf.Tensor:
     """``signal`` as a float32 tensor ``(..., n_samples)``, or a clear error."""
     if not tf.is_tensor(signal):
-        return tf.constant(_ref.check_signal(signal, n_fft), tf.float32)
+        return tf.constant(_ref.check_signal(signal, n_fft, audio=audio), tf.float32)
     if not signal.dtype.is_floating:
         raise ValueError(
             f"signal has dtype {signal.dtype.name}; expected float samples in [-1, 1]. For 16-bit "
             "samples use tf.cast(signal, tf.float32) / 32768"
         )
     _ref.check_length(tuple(signal.shape), n_fft)
+    bad = ~tf.math.is_finite(signal)  # the checks the NumPy path makes, on the tensor
+    if bool(tf.reduce_any(bad)):
+        first = tuple(int(i) for i in tf.where(bad)[0])
+        count = int(tf.reduce_sum(tf.cast(bad, tf.int64)))
+        raise ValueError(f"signal holds {count} NaN or infinite sample(s), the first at {first}")
+    if audio:
+        _ref.check_peak(float(tf.reduce_max(tf.abs(signal))) if tf.size(signal) else 0.0)
     return signal if signal.dtype == tf.float32 else tf.cast(signal, tf.float32)
 
 
@@ -37,7 +44,7 @@ def frame(signal: Any, n_fft: int = 256, hop: int = 80) -> tf.Tensor:
     """Overlapping frames ``(..., T, n_fft)`` of ``signal (..., n_samples)``; frame ``t``
     starts at sample ``t * hop`` (see :func:`bigmodel.audio.frame`)."""
     n_fft, hop = positive_int(n_fft, "n_fft"), positive_int(hop, "hop")
-    return tf.signal.frame(_as_signal(signal, n_fft), n_fft, hop, pad_end=False, axis=-1)
+    return tf.signal.frame(_as_signal(signal, n_fft, audio=False), n_fft, hop, pad_end=False, axis=-1)
 
 
 def hann_window(n_fft: int = 256, dtype: Any = None) -> tf.Tensor:

@@ -20,16 +20,23 @@ from ..inputs import positive_int, positive_number
 __all__ = ["frame", "hann_window", "log_mel_spectrogram", "mel_filterbank", "power_spectrum"]
 
 
-def _as_signal(signal: Any, n_fft: int) -> torch.Tensor:
+def _as_signal(signal: Any, n_fft: int, audio: bool = True) -> torch.Tensor:
     """``signal`` as a float32 tensor ``(..., n_samples)``, or a clear error."""
     if not isinstance(signal, torch.Tensor):
-        return torch.as_tensor(_ref.check_signal(signal, n_fft), dtype=torch.float32)
+        return torch.as_tensor(_ref.check_signal(signal, n_fft, audio=audio), dtype=torch.float32)
     if not signal.is_floating_point():
         raise ValueError(
             f"signal has dtype {signal.dtype}; expected float samples in [-1, 1]. For 16-bit "
             "samples use signal.float() / 32768"
         )
     _ref.check_length(tuple(signal.shape), n_fft)
+    bad = ~torch.isfinite(signal)  # the checks the NumPy path makes, on the tensor
+    if bool(bad.any()):
+        first = tuple(int(i) for i in torch.nonzero(bad)[0])
+        count = int(bad.sum())
+        raise ValueError(f"signal holds {count} NaN or infinite sample(s), the first at {first}")
+    if audio:
+        _ref.check_peak(float(signal.abs().max()) if signal.numel() else 0.0)
     return signal if signal.dtype == torch.float32 else signal.float()
 
 
@@ -37,7 +44,7 @@ def frame(signal: Any, n_fft: int = 256, hop: int = 80) -> torch.Tensor:
     """Overlapping frames ``(..., T, n_fft)`` of ``signal (..., n_samples)``; frame ``t``
     starts at sample ``t * hop`` (see :func:`bigmodel.audio.frame`)."""
     n_fft, hop = positive_int(n_fft, "n_fft"), positive_int(hop, "hop")
-    return _as_signal(signal, n_fft).unfold(-1, n_fft, hop)
+    return _as_signal(signal, n_fft, audio=False).unfold(-1, n_fft, hop)
 
 
 def hann_window(n_fft: int = 256, dtype: Any = None) -> torch.Tensor:
