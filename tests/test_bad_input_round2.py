@@ -83,3 +83,38 @@ def test_audio_tensor_checks_in_tensorflow():
         tf_audio.log_mel_spectrogram(tf.constant(bad))
     with pytest.raises(ValueError, match="divide by 32768"):
         tf_audio.log_mel_spectrogram(tf.constant(speech * 32768))
+
+
+def test_generate_refuses_ids_outside_the_vocabulary(tmp_path):
+    from bigmodel.gpt import CONFIGS
+    from bigmodel.torch.gpt import GPT
+
+    model = GPT(CONFIGS["nano"].replace(vocab_size=12), seed=0)
+    assert model.generate([[1, 2]], 2, top_k=1).shape == (1, 4)
+    with pytest.raises(ValueError, match="token id 12; this model's vocabulary has 12 ids"):
+        model.generate([[1, 12]], 2)  # was IndexError: index out of range in self
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="(?i)cuda"):
+            GPT.from_checkpoint(path, device="cuda")  # was PyTorch's AssertionError
+
+
+def test_the_distributed_worker_checks_its_flags_and_its_file(tmp_path, capsys):
+    from bigmodel import distributed
+    from bigmodel.torch import distributed as torch_worker
+
+    data = tmp_path / "d.npz"
+    np.savez(data, x=np.zeros((8, 784), np.float32), y=np.zeros(8, np.int64))
+    with pytest.raises(SystemExit) as err:
+        torch_worker.main(["--data", str(data), "--out", str(tmp_path / "o"), "--batch", "0"])
+    assert err.value.code == 2 and "--batch must be at least 1, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()  # nothing written (it used to write NaN losses)
+    text = tmp_path / "d.txt"
+    text.write_text("not arrays\n")
+    with pytest.raises(ValueError, match=r"d\.txt is not a NumPy \.npz archive"):
+        distributed.load_worker_data(text, distributed.model_config("fcnn"))
+    data_ok, rows = distributed.load_worker_data(data, distributed.model_config("fcnn"))
+    assert rows == 8

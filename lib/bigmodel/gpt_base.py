@@ -111,13 +111,20 @@ class GPTBase:
 
         Raises:
             ValueError: ``temperature <= 0``, ``top_k < 1``, ``top_p`` outside (0, 1],
-                ``max_new_tokens < 0``, or ``idx`` not ``(B, T)`` with ``T >= 1``.
+                ``max_new_tokens < 0``, ``idx`` not ``(B, T)`` with ``T >= 1``, or an id
+                outside the vocabulary.
         """
         check_sampling(temperature, top_k, top_p)
         if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int | np.integer) \
                 or max_new_tokens < 0:
             raise ValueError(f"max_new_tokens must be an int >= 0, got {max_new_tokens!r}")
         idx = _as_ids(idx)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.config.vocab_size):
+            bad = idx[(idx < 0) | (idx >= self.config.vocab_size)][0]
+            raise ValueError(
+                f"idx holds the token id {bad}; this model's vocabulary has "
+                f"{self.config.vocab_size} ids, 0 to {self.config.vocab_size - 1}"
+            )
         rng = np.random.default_rng(rng)
         bs = self.config.block_size
         cache: KVCache | None = None

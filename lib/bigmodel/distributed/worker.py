@@ -83,7 +83,16 @@ def init_weights(config: FCNNConfig | GPTConfig, seed: int) -> dict[str, np.ndar
 def load_worker_data(path: str | os.PathLike, config: FCNNConfig | GPTConfig) -> tuple[dict, int]:
     """The arrays of a worker's ``.npz`` (``x (n, 784)`` and ``y (n,)`` for the FCNN, int64
     ``tokens (n,)`` for a GPT), checked, and how many rows (or window starts) they offer."""
-    with np.load(path) as f:
+    try:
+        f = np.load(path)
+    except (ValueError, OSError, EOFError) as err:  # NumPy would suggest allow_pickle=True
+        raise ValueError(
+            f"{path} is not a NumPy .npz archive ({type(err).__name__}); write the worker's "
+            "data with numpy.savez(path, x=..., y=...) or numpy.savez(path, tokens=...)"
+        ) from None
+    if not isinstance(f, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} holds one array, not an .npz archive of named arrays")
+    with f:
         data = {k: f[k] for k in f.files}
     if isinstance(config, GPTConfig):
         if "tokens" not in data:
@@ -94,6 +103,23 @@ def load_worker_data(path: str | os.PathLike, config: FCNNConfig | GPTConfig) ->
         raise ValueError(f"{path} needs arrays 'x' (n, 784) and 'y' (n,) for the FCNN")
     data["x"], data["y"] = check_dataset(config, data["x"], data["y"])
     return data, len(data["y"])
+
+
+def parse_worker_args(prog: str, argv: list[str] | None = None) -> argparse.Namespace:
+    """:func:`worker_parser`'s flags, each checked (one line and exit status 2 for a bad
+    one, before any work): steps, batch and accum at least 1, a finite positive rate."""
+    p = worker_parser(prog)
+    args = p.parse_args(argv)
+    for flag in ("steps", "batch", "accum"):
+        if getattr(args, flag) < 1:
+            p.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
+    if not (args.lr > 0 and np.isfinite(args.lr)):
+        p.error(f"--lr must be a finite number > 0, got {args.lr}")
+    if not 0 <= args.momentum < 1:
+        p.error(f"--momentum must lie in [0, 1), got {args.momentum}")
+    if args.checkpoint_every < 0:
+        p.error(f"--checkpoint-every must be >= 0, got {args.checkpoint_every}")
+    return args
 
 
 def worker_parser(prog: str) -> argparse.ArgumentParser:

@@ -184,7 +184,7 @@ def run(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     """The command line: ``python -m bigmodel.tf.distributed --help``."""
-    run(core.worker_parser("bigmodel.tf.distributed").parse_args(argv))
+    run(core.parse_worker_args("bigmodel.tf.distributed", argv))
 
 
 if __name__ == "__main__":

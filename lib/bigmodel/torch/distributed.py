@@ -186,7 +186,7 @@ def run(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     """The command line: ``python -m bigmodel.torch.distributed --help``."""
-    run(core.worker_parser("bigmodel.torch.distributed").parse_args(argv))
+    run(core.parse_worker_args("bigmodel.torch.distributed", argv))
 
 
 if __name__ == "__main__":

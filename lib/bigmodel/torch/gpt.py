@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 from ..gpt import GPTConfig, check_params, init_params, load_checkpoint, param_shapes
 from ..gpt_base import GPTBase, KVCache, default_seed
+from .device import _device
 
 __all__ = ["GPT", "KVCache", "causal_mask"]
 
@@ -227,5 +228,6 @@ class GPT(GPTBase, nn.Module):
     def from_checkpoint(cls, path: str | os.PathLike, device: str | torch.device | None = None) -> GPT:
         """A new model with the config and weights stored in ``path``, on ``device``
         (default: the CPU)."""
+        target = _device("cpu" if device is None else device)  # a missing GPU: a clear error
         config, params, _ = load_checkpoint(path)
-        return cls(config, params=params).to(device or "cpu")
+        return cls(config, params=params).to(target)
