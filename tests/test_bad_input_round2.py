@@ -118,3 +118,15 @@ def test_the_distributed_worker_checks_its_flags_and_its_file(tmp_path, capsys):
         distributed.load_worker_data(text, distributed.model_config("fcnn"))
     data_ok, rows = distributed.load_worker_data(data, distributed.model_config("fcnn"))
     assert rows == 8
+
+
+def test_conv_backward_checks_the_kernel_as_the_forward_pass_does():
+    from bigmodel import conv
+
+    x = np.ones((1, 5, 5, 2))
+    w = np.ones((3, 3, 2, 4))
+    dout = np.ones((1, 3, 3, 4))
+    dx, dw, db = conv.conv2d_backward(dout, x, w)
+    assert dx.shape == x.shape and dw.shape == w.shape and db.shape == (4,)
+    with pytest.raises(ValueError, match=r"kernel has shape \(3, 3, 3, 4\) but x has 2 channels"):
+        conv.conv2d_backward(dout, x, np.ones((3, 3, 3, 4)))  # gave wrongly shaped gradients

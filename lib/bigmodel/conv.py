@@ -152,6 +152,17 @@ def _check_nhwc(x: np.ndarray, name: str = "x") -> np.ndarray:
     return x
 
 
+def _check_kernel(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    w = np.asarray(w)
+    if w.ndim != 4 or w.shape[2] != x.shape[3]:
+        raise ValueError(
+            f"kernel has shape {w.shape} but x has {x.shape[3]} channels; expected "
+            f"(kh, kw, {x.shape[3]}, C_out). A PyTorch kernel (C_out, C_in, kh, kw) converts "
+            "with kernel_torch_to_tf(w)."
+        )
+    return w
+
+
 # ---------------------------------------------------------------- convolution and pooling
 
 
@@ -176,13 +187,7 @@ def conv2d(
         ``(N, Ho, Wo, C_out)`` in the result dtype of ``x`` and ``w``.
     """
     x = _check_nhwc(x)
-    w = np.asarray(w)
-    if w.ndim != 4 or w.shape[2] != x.shape[3]:
-        raise ValueError(
-            f"kernel has shape {w.shape} but x has {x.shape[3]} channels; expected "
-            f"(kh, kw, {x.shape[3]}, C_out). A PyTorch kernel (C_out, C_in, kh, kw) converts "
-            "with kernel_torch_to_tf(w)."
-        )
+    w = _check_kernel(w, x)
     win, _, _ = _windows(x, w.shape[:2], _pair(stride, "stride"), padding)
     # (N, Ho, Wo, C, kh, kw) . (C, kh, kw, C_out): one matrix product over the windows (im2col).
     out = np.tensordot(win, w.transpose(2, 0, 1, 3), axes=3)
@@ -208,7 +213,7 @@ def conv2d_backward(
         and ``b (C_out,)``.
     """
     x = _check_nhwc(x)
-    w = np.asarray(w)
+    w = _check_kernel(w, x)  # the forward pass's check: a wrong kernel gave wrong shapes
     dout = np.asarray(dout)
     kh, kw = w.shape[:2]
     sh, sw = _pair(stride, "stride")
