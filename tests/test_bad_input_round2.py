@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bigmodel import audio, bench, budget, canary
+from bigmodel import audio, bench, budget, canary, precision
 from bigmodel.tokenizer import CharTokenizer
 
 
@@ -25,10 +25,10 @@ def test_decode_refuses_floats_and_batches():
 def test_precision_and_branch_refuse_unknown_device_kinds(kind, monkeypatch):
     monkeypatch.delenv("BIGMODEL_PRECISION", raising=False)
     with pytest.raises(ValueError, match=r"use one of \('cuda', 'mps', 'cpu'\)"):
-        budget.precision_for(kind, (8, 0))  # used to answer float32
+        precision.precision_for(kind, (8, 0))  # used to answer float32
     with pytest.raises(ValueError, match="device_kind"):
         budget.branch(kind)
-    assert budget.precision_for("cuda", (8, 0)) == "bfloat16"  # the null case still works
+    assert precision.precision_for("cuda", (8, 0)) == "bfloat16"  # the null case still works
 
 
 def test_canary_ids_outside_the_vocabulary_are_refused():

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from bigmodel import budget, fcnn
+from bigmodel import fcnn
 from bigmodel.gpus import find_gpu
+from bigmodel.precision import precision_for
 from bigmodel.torch import (
     autocast_dtype,
     describe_device,
@@ -44,7 +45,7 @@ def test_precision_follows_the_hardware(monkeypatch):
     if major >= 8:  # Ampere and newer compute bf16 natively
         assert torch.cuda.is_bf16_supported(including_emulation=False)
     assert autocast_dtype("cuda") == getattr(torch, precision("cuda"))
-    assert budget.precision_for("cuda", torch.cuda.get_device_capability(0)) == precision("cuda")
+    assert precision_for("cuda", torch.cuda.get_device_capability(0)) == precision("cuda")
 
 
 def test_fcnn_on_gpu_matches_numpy_in_exact_float32():

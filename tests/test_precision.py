@@ -7,7 +7,7 @@ import inspect
 import numpy as np
 import pytest
 
-from bigmodel import budget
+from bigmodel import budget, precision
 from bigmodel.gpt import CONFIGS, TrainConfig
 
 
@@ -25,25 +25,25 @@ from bigmodel.gpt import CONFIGS, TrainConfig
 )
 def test_policy(monkeypatch, kind, capability, want):
     monkeypatch.delenv("BIGMODEL_PRECISION", raising=False)
-    assert budget.precision_for(kind, capability) == want
+    assert precision.precision_for(kind, capability) == want
 
 
 def test_the_budget_gpus_follow_the_policy(monkeypatch):
     monkeypatch.delenv("BIGMODEL_PRECISION", raising=False)
-    for spec in budget.GPUS.values():
-        assert spec.precision == budget.precision_for("cuda", spec.capability)
+    for spec in budget.GPUS.values():  # GPUSpec.precision reads the policy: one rule
+        assert spec.precision == precision.precision_for("cuda", spec.capability)
         assert spec.precision in spec.peak and "float32" in spec.peak
 
 
 def test_override_and_bad_names(monkeypatch):
     monkeypatch.setenv("BIGMODEL_PRECISION", "float16")
-    assert budget.precision_for("cpu") == "float16"
+    assert precision.precision_for("cpu") == "float16"
     monkeypatch.setenv("BIGMODEL_PRECISION", "fp16")
     with pytest.raises(ValueError, match=r"BIGMODEL_PRECISION='fp16'; choose one of"):
-        budget.precision_for("cpu")
+        precision.precision_for("cpu")
     monkeypatch.delenv("BIGMODEL_PRECISION")
     with pytest.raises(ValueError, match="needs the compute capability"):
-        budget.precision_for("cuda")
+        precision.precision_for("cuda")
 
 
 def test_both_frameworks_say_the_same_words(monkeypatch):

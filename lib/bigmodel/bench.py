@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .budget import PRECISIONS
 from .gpt import CONFIGS, TrainConfig, flops_per_token, mfu, param_count, peak_flops
+from .precision import PRECISIONS
 
 
 def cpu_name() -> str:

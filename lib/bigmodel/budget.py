@@ -13,10 +13,7 @@ every branch's code, shapes and asserts then run in CI, with the ``dry`` sizes s
 stays cheap. ``BIGMODEL_PRECISION`` overrides the precision a device would get, so such a
 rehearsal can run the float16 + loss-scaling code of a T4 on a CPU.
 
-Precision has one vocabulary in both frameworks: ``"float32"``, ``"bfloat16"`` (autocast,
-on GPUs that compute it natively: compute capability 8.0 and newer) and ``"float16"``
-(autocast with loss scaling, on older CUDA GPUs such as Colab's T4). See
-:func:`precision_for`.
+The precision policy itself lives in :mod:`bigmodel.precision`.
 
 Time estimates divide a job's FLOPs by a GPU's dense peak (:data:`bigmodel.gpus.GPUS`) in the job's
 precision at a stated utilisation. They are estimates for a budget test, not measurements.
@@ -32,43 +29,9 @@ from typing import Any
 from .conv import CNNConfig, conv_output_size
 from .gpt import GPTConfig, flops_per_token
 from .gpus import GPUS, GPUSpec  # noqa: F401  (re-exported: the budget's GPUs)
+from .precision import DEVICE_KINDS, check_precision
 
-PRECISIONS = ("float32", "bfloat16", "float16")
 BRANCHES = ("cpu", "gpu")
-
-
-#: The device kinds :func:`precision_for` and :func:`branch` know (a ``torch.device``'s ``.type``).
-DEVICE_KINDS = ("cuda", "mps", "cpu")
-
-
-def check_precision(precision: str, source: str = "precision") -> str:
-    """``precision`` if it is one of ``PRECISIONS``; else a ``ValueError`` naming them."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"{source}={precision!r}; choose one of {PRECISIONS}")
-    return precision
-
-
-def precision_for(kind: str, capability: tuple[int, int] | None = None) -> str:
-    """The training precision for a device: the book's policy, the same in both frameworks.
-
-    Args:
-        kind: ``"cuda"``, ``"mps"`` or ``"cpu"``.
-        capability: the CUDA compute capability ``(major, minor)``; needed for ``"cuda"``.
-
-    Returns ``"bfloat16"`` on CUDA GPUs of capability 8.0 and newer (A100, L4, H100),
-    ``"float16"`` on older ones (T4: 7.5), ``"float32"`` on CPUs and Apple GPUs.
-    ``BIGMODEL_PRECISION`` (one of ``PRECISIONS``), when set, wins.
-    """
-    if kind not in DEVICE_KINDS:
-        raise ValueError(f"kind={kind!r}; use one of {DEVICE_KINDS} (a torch.device's .type)")
-    env = os.environ.get("BIGMODEL_PRECISION", "").strip()
-    if env:
-        return check_precision(env, "BIGMODEL_PRECISION")
-    if kind != "cuda":
-        return "float32"
-    if capability is None:
-        raise ValueError("precision_for('cuda') needs the compute capability")
-    return "bfloat16" if tuple(capability) >= (8, 0) else "float16"
 
 
 @dataclass(frozen=True)
@@ -104,7 +67,7 @@ def branch(device_kind: str) -> Branch:
     a dry run.
 
     Raises:
-        ValueError: ``device_kind`` is not one of :data:`DEVICE_KINDS`, or
+        ValueError: ``device_kind`` is not one of :data:`bigmodel.precision.DEVICE_KINDS`, or
             ``BIGMODEL_BRANCH`` is not ``cpu`` or ``gpu``.
     """
     if device_kind not in DEVICE_KINDS:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .precision import policy
+
 
 @dataclass(frozen=True)
 class GPUSpec:
@@ -23,8 +25,8 @@ class GPUSpec:
 
     @property
     def precision(self) -> str:
-        """The precision the book trains in on this GPU."""
-        return "bfloat16" if self.capability >= (8, 0) else "float16"
+        """The precision the book trains in on this GPU (:func:`bigmodel.precision.policy`)."""
+        return policy("cuda", self.capability)
 
 
 GPUS: dict[str, GPUSpec] = {

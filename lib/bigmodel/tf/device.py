@@ -6,7 +6,7 @@
   reserves nearly all GPU memory and PyTorch in the same process runs out.
 - Precision (:func:`precision`, the same words as PyTorch's): ``"bfloat16"`` on GPUs of
   compute capability 8.0 and newer, ``"float16"`` (with loss scaling) on 7.x such as the
-  T4, ``"float32"`` on CPUs and Apple GPUs (:func:`bigmodel.budget.precision_for`).
+  T4, ``"float32"`` on CPUs and Apple GPUs (:func:`bigmodel.precision.precision_for`).
 - TF32: off (``tf.config.experimental.enable_tensor_float_32_execution(False)``) unless
   :func:`set_matmul_precision` ("high") turns it on.
 """
@@ -18,8 +18,8 @@ import warnings
 
 import tensorflow as tf
 
-from ..budget import precision_for
 from ..device_spec import parse_device
+from ..precision import precision_for
 
 _TF32_SET = False
 
@@ -110,7 +110,7 @@ def precision(device: str) -> str:
     """The training precision on ``device``: ``"bfloat16"``, ``"float16"`` or ``"float32"``.
 
     The same policy and words as :func:`bigmodel.torch.precision`
-    (:func:`bigmodel.budget.precision_for`); ``BIGMODEL_PRECISION`` overrides it.
+    (:func:`bigmodel.precision.precision_for`); ``BIGMODEL_PRECISION`` overrides it.
 
     Raises:
         RuntimeError: ``device`` is not available here.

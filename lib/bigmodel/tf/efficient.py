@@ -17,9 +17,9 @@ import numpy as np
 import tensorflow as tf
 
 from .. import distributed as core
-from ..budget import check_precision
 from ..gpt import GPTConfig, init_params
 from ..inputs import positive_int
+from ..precision import check_precision
 from .fcnn import FCNN
 from .gpt import GPT
 from .loop import loss_fn

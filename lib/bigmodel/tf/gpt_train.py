@@ -15,9 +15,9 @@ import contextlib
 import numpy as np
 import tensorflow as tf
 
-from ..budget import check_precision
 from ..gpt import TrainConfig, TrainHistory
 from ..gpt_base import train_loop
+from ..precision import check_precision
 from .device import pick_device
 from .device import precision as device_precision
 from .gpt import GPT

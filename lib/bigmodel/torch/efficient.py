@@ -20,9 +20,9 @@ from torch.nn import functional as F
 from torch.utils.checkpoint import checkpoint as _checkpoint
 
 from .. import distributed as core
-from ..budget import check_precision
 from ..gpt import GPTConfig, init_params
 from ..inputs import positive_int
+from ..precision import check_precision
 from .fcnn import FCNN
 from .gpt import GPT
 
