@@ -33,29 +33,12 @@ def _variables(model) -> dict[str, tf.Variable]:
     return dict(model.variables_by_name)
 
 
-def _block(model: GPT, i: int):
-    def block(h: tf.Tensor) -> tf.Tensor:
-        h = h + model._attention(model._layer_norm(h, f"h.{i}.ln_1"), i, None, False)
-        return h + model._mlp(model._layer_norm(h, f"h.{i}.ln_2"), i, False)
-
-    return block
-
-
-def _loss(model, x: tf.Tensor, y: tf.Tensor, checkpoint: bool) -> tf.Tensor:
+def _loss(model, x, y, checkpoint: bool):
     if isinstance(model, FCNN):
         if checkpoint:
             raise ValueError("checkpoint=True applies to the GPT's blocks; the FCNN has none")
         return loss_fn(model(x), y, "cross_entropy")
-    T = int(x.shape[1])
-    tok = tf.gather(model.variables_by_name["wte.weight"], x)  # (B, T, C)
-    h = tf.cast(tok + model.variables_by_name["wpe.weight"][:T], model.compute_dtype)
-    for i in range(model.config.n_layer):
-        block = _block(model, i)
-        # keep only the block's input; recompute its inside during the backward pass
-        h = tf.recompute_grad(block)(h) if checkpoint else block(h)
-    h = model._layer_norm(h, "ln_f")
-    logits = tf.cast(tf.matmul(h, model._w("wte.weight"), transpose_b=True), tf.float32)
-    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+    return model(x, y, checkpoint=checkpoint)[1]  # the model's own forward pass
 
 
 def loss_and_grads(model, x: np.ndarray, y: np.ndarray, micro_batches: int = 1,

@@ -136,6 +136,7 @@ class GPT(GPTBase, tf.Module):
         targets: tf.Tensor | None = None,
         cache: KVCache | None = None,
         training: bool = False,
+        checkpoint: bool = False,
     ) -> tuple[tf.Tensor, tf.Tensor | None]:
         """Logits for every position, and the loss if ``targets`` are given.
 
@@ -144,6 +145,8 @@ class GPT(GPTBase, tf.Module):
             targets: next-token ids ``(B, T)``; the loss is the mean cross-entropy in nats.
             cache: a :class:`KVCache` to read and extend (generation only).
             training: apply dropout.
+            checkpoint: activation checkpointing (``tf.recompute_grad``): keep only each
+                block's input and recompute its inside in the backward pass.
 
         Returns:
             ``(logits (B, T, V) float32, loss or None)``.
@@ -160,9 +163,15 @@ class GPT(GPTBase, tf.Module):
         tok = tf.gather(wte, idx)  # (B, T, C)
         pos = self.variables_by_name["wpe.weight"][past : past + T]  # (T, C)
         x = self._dropout(tf.cast(tok + pos, self.compute_dtype), training)
+        if checkpoint and cache is not None:
+            raise ValueError("checkpoint=True is for training; generation with a cache needs none")
         for i in range(self.config.n_layer):
-            x = x + self._attention(self._layer_norm(x, f"h.{i}.ln_1"), i, cache, training)
-            x = x + self._mlp(self._layer_norm(x, f"h.{i}.ln_2"), i, training)
+
+            def block(x: tf.Tensor, i: int = i) -> tf.Tensor:
+                x = x + self._attention(self._layer_norm(x, f"h.{i}.ln_1"), i, cache, training)
+                return x + self._mlp(self._layer_norm(x, f"h.{i}.ln_2"), i, training)
+
+            x = tf.recompute_grad(block)(x) if checkpoint else block(x)
         x = self._layer_norm(x, "ln_f")
         logits = tf.matmul(x, self._w("wte.weight"), transpose_b=True)  # (B, T, V), tied
         logits = tf.cast(logits, tf.float32)

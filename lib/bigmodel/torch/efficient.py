@@ -17,7 +17,6 @@ import contextlib
 import numpy as np
 import torch
 from torch.nn import functional as F
-from torch.utils.checkpoint import checkpoint as _checkpoint
 
 from .. import distributed as core
 from ..gpt import GPTConfig, init_params
@@ -29,18 +28,12 @@ from .gpt import GPT
 __all__ = ["loss_and_grads", "main", "peak_memory", "time_step", "train_gpt"]
 
 
-def _loss(model, x: torch.Tensor, y: torch.Tensor, checkpoint: bool) -> torch.Tensor:
+def _loss(model, x, y, checkpoint: bool):
     if isinstance(model, FCNN):
         if checkpoint:
             raise ValueError("checkpoint=True applies to the GPT's blocks; the FCNN has none")
         return F.cross_entropy(model(x), y)
-    B, T = x.shape
-    h = model.drop(model.wte(x) + model.wpe(torch.arange(T, device=x.device)))  # (B, T, C)
-    for block in model.h:
-        # keep only the block's input; recompute its inside during the backward pass
-        h = _checkpoint(block, h, use_reentrant=False) if checkpoint else block(h)
-    logits = F.linear(model.ln_f(h), model.wte.weight)  # (B, T, V), tied output layer
-    return F.cross_entropy(logits.reshape(B * T, -1).float(), y.reshape(B * T))
+    return model(x, y, checkpoint=checkpoint)[1]  # the model's own forward pass
 
 
 def _autocast(model, precision: str):

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.utils.checkpoint import checkpoint as _checkpoint
 
 from ..gpt import GPTConfig, check_params, init_params, load_checkpoint, param_shapes
 from ..gpt_base import GPTBase, KVCache, default_seed
@@ -161,6 +162,7 @@ class GPT(GPTBase, nn.Module):
         idx: torch.Tensor,
         targets: torch.Tensor | None = None,
         cache: KVCache | None = None,
+        checkpoint: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits for every position, and the loss if ``targets`` are given.
 
@@ -168,6 +170,8 @@ class GPT(GPTBase, nn.Module):
             idx: token ids ``(B, T)`` int64, ``T <= block_size`` (minus what ``cache`` holds).
             targets: next-token ids ``(B, T)``; the loss is the mean cross-entropy in nats.
             cache: a :class:`KVCache` to read and extend (generation only).
+            checkpoint: activation checkpointing: keep only each block's input and
+                recompute its inside in the backward pass (training only).
 
         Returns:
             ``(logits (B, T, V), loss or None)``.
@@ -181,8 +185,10 @@ class GPT(GPTBase, nn.Module):
             )
         pos = torch.arange(past, past + T, device=idx.device)  # (T,)
         x = self.drop(self.wte(idx) + self.wpe(pos))  # (B, T, C)
+        if checkpoint and cache is not None:
+            raise ValueError("checkpoint=True is for training; generation with a cache needs none")
         for i, block in enumerate(self.h):
-            x = block(x, cache, i)
+            x = _checkpoint(block, x, use_reentrant=False) if checkpoint else block(x, cache, i)
         x = self.ln_f(x)
         logits = F.linear(x, self.wte.weight)  # (B, T, V), weight tying: x @ wte.T
         loss = None
