@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bigmodel import gpt, poems, train
+from bigmodel.checkpoint import load_checkpoint, save_checkpoint
 from bigmodel.tokenizer import CharTokenizer
 
 CORPORA = train.CORPORA
@@ -56,7 +57,7 @@ def test_the_record_matches_the_file(corpus):
     assert "--threads 1" in rec["command"] and rec["threads"] == 1
     assert rec["wall_seconds"] <= 3600  # trained on a CPU in an hour at most
     assert rec["steps"] == rec["train_config"]["max_steps"]
-    config, params, meta = gpt.load_checkpoint(path)
+    config, params, meta = load_checkpoint(path)
     assert config.to_dict() == rec["config"] and meta["corpus"] == corpus
     assert gpt.param_count(config) == rec["parameters"]
     log = path.with_suffix(".log").read_text("utf-8")
@@ -91,11 +92,11 @@ def test_tensorflow_reproduces_the_stated_loss(corpus, val_ids):
 
 
 def test_a_checkpoint_without_tokenizer_is_refused(tmp_path):
-    config, params, _ = gpt.load_checkpoint(train.checkpoint_path("shakespeare"))
-    gpt.save_checkpoint(tmp_path / "bare.safetensors", params, config)
+    config, params, _ = load_checkpoint(train.checkpoint_path("shakespeare"))
+    save_checkpoint(tmp_path / "bare.safetensors", params, config)
     with pytest.raises(ValueError, match="holds no tokenizer in its metadata"):
         train.checkpoint_tokenizer(tmp_path / "bare.safetensors")
-    gpt.save_checkpoint(tmp_path / "other.safetensors", params, config,
+    save_checkpoint(tmp_path / "other.safetensors", params, config,
                         metadata={"tokenizer": json.dumps({"type": "bpe"})})
     with pytest.raises(ValueError, match="not a character tokenizer"):
         train.checkpoint_tokenizer(tmp_path / "other.safetensors")

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from bigmodel import gpt as core
+from bigmodel.checkpoint import load_checkpoint
 from bigmodel.gpt import GPTConfig, TrainConfig
 from bigmodel.torch.gpt import GPT, KVCache
 from bigmodel.torch.gpt_train import configure_optimizer, train
@@ -278,7 +279,7 @@ def test_checkpoint_round_trip(tmp_path):
     assert back.config == CFG
     x = ids((2, 8))
     torch.testing.assert_close(back(x)[0], model(x)[0], rtol=0, atol=0)
-    _, _, meta = core.load_checkpoint(tmp_path / "m.safetensors")
+    _, _, meta = load_checkpoint(tmp_path / "m.safetensors")
     assert meta["note"] == "test" and "c_attn" not in meta["config"]
     other = GPT(CFG, seed=4)
     other.load(tmp_path / "m.safetensors")

@@ -26,6 +26,10 @@ Padding ``"valid"`` adds none; ``"same"`` is TensorFlow's rule (:func:`same_padd
 the output has ``ceil(size / stride)`` positions, and an odd total padding puts the extra
 row or column at the bottom or right. An integer ``p`` pads ``p`` zeros on every side,
 like PyTorch's ``padding=p``.
+
+Why one file of over 400 lines: the layers, their gradients, the layout conversions and the
+model they make are read together (chapter 7 shows :func:`forward` from here, and checks
+each layer against both frameworks); split, each piece would import all the others.
 """
 
 from __future__ import annotations

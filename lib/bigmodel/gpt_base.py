@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .checkpoint import load_checkpoint, save_checkpoint
 from .gpt import (
     GPTConfig,
     TrainConfig,
@@ -26,10 +27,8 @@ from .gpt import (
     check_tokens,
     eval_batches,
     get_batch,
-    load_checkpoint,
     param_shapes,
     sample_next,
-    save_checkpoint,
 )
 from .progress import progress
 

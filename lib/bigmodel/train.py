@@ -44,8 +44,9 @@ from pathlib import Path
 import numpy as np
 
 from .bench import cpu_name
+from .checkpoint import load_checkpoint
 from .files import atomic_write_text
-from .gpt import CONFIGS, GPTConfig, TrainConfig, get_batch, load_checkpoint
+from .gpt import CONFIGS, GPTConfig, TrainConfig, get_batch
 from .tokenizer import CharTokenizer
 
 __all__ = [

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checkpoint import tensors_sha256
 from ..fcnn import FCNNConfig
 from ..fcnn import init_params as fcnn_init_params
-from ..gpt import CONFIGS, GPTConfig, tensors_sha256
+from ..gpt import CONFIGS, GPTConfig
 from ..gpt import init_params as gpt_init_params
 from ..inputs import positive_int
 from ..training import check_dataset

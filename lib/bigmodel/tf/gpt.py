@@ -17,7 +17,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from ..gpt import GPTConfig, check_params, init_params, load_checkpoint, param_shapes
+from ..checkpoint import load_checkpoint
+from ..gpt import GPTConfig, check_params, init_params, param_shapes
 from ..gpt_base import GPTBase, KVCache, default_seed
 from .device import _device
 

@@ -17,7 +17,8 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.checkpoint import checkpoint as _checkpoint
 
-from ..gpt import GPTConfig, check_params, init_params, load_checkpoint, param_shapes
+from ..checkpoint import load_checkpoint
+from ..gpt import GPTConfig, check_params, init_params, param_shapes
 from ..gpt_base import GPTBase, KVCache, default_seed
 from .device import _device
 
