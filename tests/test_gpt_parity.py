@@ -61,6 +61,19 @@ def test_same_seed_same_initial_weights():
         np.testing.assert_array_equal(a[k], b[k])
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_tf_module_tree_is_the_torch_one(bias):
+    """The same classes, nested the same way, holding the variables PyTorch names."""
+    c = CFG.replace(bias=bias)
+    pt, tfm = ptgpt.GPT(c, seed=0), tfgpt.GPT(c, seed=0)
+    names = [n for n, _ in tfgpt._named_variables(tfm)]
+    assert sorted(names) == sorted(n for n, _ in pt.named_parameters())
+    assert len(tfm.trainable_variables) == len(names)  # no variable outside the tree
+    own = {type(m).__name__ for m in pt.modules() if type(m).__module__ == ptgpt.__name__}
+    assert own <= {type(m).__name__ for m in [tfm, *tfm.submodules]}
+    assert type(tfm.h[0].attn).__name__ == "_CausalSelfAttention"
+
+
 def test_tf_causality():
     m = tfgpt.GPT(CFG, seed=0)
     x = ids((2, 8), 3)

@@ -1,18 +1,23 @@
 """A decoder-only Transformer (GPT) in TensorFlow; mirrors :mod:`bigmodel.torch.gpt`.
 
-Written with plain ``tf.Variable`` weights, ``tf.matmul`` and a causal mask built by hand,
-so every step of attention is visible. Shapes: ``B`` batch, ``T`` sequence length, ``C``
-width, ``H`` heads, ``Q = C/H``, ``V`` vocabulary. The variables carry the names and the
-input x output layout of :func:`bigmodel.gpt.param_shapes`: the same NumPy arrays and
-safetensors files load here and into the PyTorch model, and give the same logits.
-Generation, checkpoints and the parameter count are :class:`bigmodel.gpt_base.GPTBase`'s,
-shared with PyTorch.
+The same module tree as the PyTorch model, class by class (``_Linear``, ``_LayerNorm``,
+``_CausalSelfAttention``, ``_MLP``, ``_Block``, ``GPT``), built from plain ``tf.Module``
+and ``tf.Variable``; attention is written out with ``tf.matmul`` and a causal mask built
+by hand, where PyTorch calls one fused function. Shapes: ``B`` batch, ``T`` sequence
+length, ``C`` width, ``H`` heads, ``Q = C/H``, ``V`` vocabulary. The variables are named
+as PyTorch's parameters (:func:`bigmodel.gpt.param_shapes`, input x output): the same
+NumPy arrays and safetensors files load here and into the PyTorch model, and give the
+same logits. Mixed precision: each piece computes in the dtype of its input and casts
+its float32 variables to it (``GPT.compute_dtype`` sets that dtype once, at the
+embeddings). Generation, checkpoints and the parameter count are
+:class:`bigmodel.gpt_base.GPTBase`'s, shared with PyTorch.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -25,12 +30,142 @@ from .device import _device
 __all__ = ["GPT", "KVCache", "causal_mask"]
 
 
+class _Linear(tf.Module):
+    """``x @ weight + bias`` with ``weight`` of shape ``(n_in, n_out)`` (input x output)."""
+
+    def __init__(self, n_in: int, n_out: int, bias: bool):
+        super().__init__()
+        self.weight = tf.Variable(tf.zeros([n_in, n_out]), name="weight")
+        self.bias = tf.Variable(tf.zeros([n_out]), name="bias") if bias else None
+
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        y = tf.matmul(x, tf.cast(self.weight, x.dtype))
+        return y + tf.cast(self.bias, x.dtype) if self.bias is not None else y
+
+
+class _LayerNorm(tf.Module):
+    """LayerNorm over the last axis, eps 1e-5, with an optional bias; in float32."""
+
+    def __init__(self, n: int, bias: bool):
+        super().__init__()
+        self.weight = tf.Variable(tf.ones([n]), name="weight")
+        self.bias = tf.Variable(tf.zeros([n]), name="bias") if bias else None
+
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        x32 = tf.cast(x, tf.float32)
+        mean, var = tf.nn.moments(x32, axes=[-1], keepdims=True)  # biased variance, as torch
+        y = (x32 - mean) * tf.math.rsqrt(var + 1e-5) * self.weight
+        if self.bias is not None:
+            y = y + self.bias
+        return tf.cast(y, x.dtype)
+
+
+class _Embedding(tf.Module):
+    """Rows of ``weight (n, C)`` looked up by index."""
+
+    def __init__(self, n: int, C: int):
+        super().__init__()
+        self.weight = tf.Variable(tf.zeros([n, C]), name="weight")
+
+    def __call__(self, idx: tf.Tensor) -> tf.Tensor:
+        return tf.gather(self.weight, idx)
+
+
+def _dropout(x: tf.Tensor, rate: float, training: bool) -> tf.Tensor:
+    return tf.nn.dropout(x, rate=rate) if training and rate > 0 else x
+
+
 def causal_mask(T: int, past: int = 0) -> tf.Tensor:
     """``(T, past + T)`` booleans: query ``i`` (at position ``past + i``) sees key ``j``
     if ``j <= past + i``."""
     q_pos = tf.range(T)[:, None] + past
     k_pos = tf.range(past + T)[None, :]
     return k_pos <= q_pos
+
+
+class _CausalSelfAttention(tf.Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        C = config.n_embd
+        self.c_attn = _Linear(C, 3 * C, config.bias)  # q, k, v for all heads at once
+        self.c_proj = _Linear(C, C, config.bias)
+        self.n_head = config.n_head
+        self.dropout = config.dropout
+
+    def __call__(
+        self, x: tf.Tensor, cache: KVCache | None = None, layer: int = 0, training: bool = False
+    ) -> tf.Tensor:
+        B, T, C = x.shape[0], x.shape[1], x.shape[2]
+        B = B if B is not None else tf.shape(x)[0]
+        H, Q = self.n_head, C // self.n_head
+        q, k, v = tf.split(self.c_attn(x), 3, axis=-1)  # 3 x (B, T, C)
+
+        def heads(t: tf.Tensor) -> tf.Tensor:
+            return tf.transpose(tf.reshape(t, [B, T, H, Q]), [0, 2, 1, 3])  # (B, H, T, Q)
+
+        q, k, v = heads(q), heads(k), heads(v)
+        past = 0
+        if cache is not None:
+            if cache.layers[layer] is not None:
+                pk, pv = cache.layers[layer]
+                past = int(pk.shape[2])
+                k = tf.concat([pk, k], axis=2)  # (B, H, past + T, Q)
+                v = tf.concat([pv, v], axis=2)
+            cache.layers[layer] = (k, v)
+        att = tf.matmul(q, k, transpose_b=True)  # (B, H, T, past + T)
+        att = tf.cast(att, tf.float32) * (1.0 / math.sqrt(Q))  # softmax in float32
+        att = tf.where(causal_mask(T, past), att, tf.constant(-math.inf, tf.float32))
+        att = tf.nn.softmax(att, axis=-1)
+        att = _dropout(att, self.dropout, training)
+        y = tf.matmul(tf.cast(att, v.dtype), v)  # (B, H, T, Q)
+        y = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C])  # heads side by side again
+        return _dropout(self.c_proj(y), self.dropout, training)  # (B, T, C)
+
+
+class _MLP(tf.Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.c_fc = _Linear(config.n_embd, 4 * config.n_embd, config.bias)
+        self.c_proj = _Linear(4 * config.n_embd, config.n_embd, config.bias)
+        self.dropout = config.dropout
+
+    def __call__(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
+        # GPT-2's GELU is the tanh approximation; PyTorch uses the same one
+        h = tf.nn.gelu(self.c_fc(x), approximate=True)  # (B, T, 4C)
+        return _dropout(self.c_proj(h), self.dropout, training)  # (B, T, C)
+
+
+class _Block(tf.Module):
+    """Pre-LayerNorm block: ``x + attn(ln_1(x))``, then ``x + mlp(ln_2(x))``."""
+
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.ln_1 = _LayerNorm(config.n_embd, config.bias)
+        self.attn = _CausalSelfAttention(config)
+        self.ln_2 = _LayerNorm(config.n_embd, config.bias)
+        self.mlp = _MLP(config)
+
+    def __call__(
+        self, x: tf.Tensor, cache: KVCache | None = None, layer: int = 0, training: bool = False
+    ) -> tf.Tensor:
+        x = x + self.attn(self.ln_1(x), cache, layer, training)
+        return x + self.mlp(self.ln_2(x), training)
+
+
+def _named_variables(module: tf.Module, prefix: str = "") -> Iterator[tuple[str, tf.Variable]]:
+    """``(dotted name, variable)`` pairs of a module tree, named as PyTorch's
+    ``named_parameters()`` names them (``h.0.attn.c_attn.weight``)."""
+    for attr, value in vars(module).items():
+        if attr.startswith("_"):
+            continue
+        if isinstance(value, tf.Variable):
+            yield prefix + attr, value
+        elif isinstance(value, tf.Module):
+            yield from _named_variables(value, f"{prefix}{attr}.")
+        elif isinstance(value, Sequence) and not isinstance(value, str):
+            for i, item in enumerate(value):
+                if isinstance(item, tf.Module):
+                    yield from _named_variables(item, f"{prefix}{attr}.{i}.")
 
 
 class GPT(GPTBase, tf.Module):
@@ -46,7 +181,8 @@ class GPT(GPTBase, tf.Module):
             :class:`bigmodel.torch.gpt.GPT`.
         compute_dtype: ``"float32"`` (default), or ``"bfloat16"``/``"float16"`` for mixed
             precision: the variables stay float32 and are cast for the matrix products;
-            LayerNorm, softmax and the loss run in float32.
+            LayerNorm, softmax and the loss run in float32. An attribute, which
+            :func:`bigmodel.tf.gpt_train.train` sets for a run and restores.
     """
 
     def __init__(
@@ -63,71 +199,15 @@ class GPT(GPTBase, tf.Module):
             if seed is None:
                 seed = default_seed()
             params = init_params(config, rng=seed)
-        check_params(params, config)
+        self.wte = _Embedding(config.vocab_size, config.n_embd)  # also the output layer
+        self.wpe = _Embedding(config.block_size, config.n_embd)
+        self.h = [_Block(config) for _ in range(config.n_layer)]
+        self.ln_f = _LayerNorm(config.n_embd, config.bias)
+        named = dict(_named_variables(self))
         self.variables_by_name: dict[str, tf.Variable] = {
-            name: tf.Variable(np.asarray(params[name], np.float32), name=name)
-            for name in param_shapes(config)
+            name: named[name] for name in param_shapes(config)
         }
-
-    # ------------------------------------------------------------ pieces
-
-    def _w(self, name: str) -> tf.Tensor:
-        v = self.variables_by_name[name]
-        return v if self.compute_dtype == tf.float32 else tf.cast(v, self.compute_dtype)
-
-    def _linear(self, x: tf.Tensor, prefix: str) -> tf.Tensor:
-        y = tf.matmul(x, self._w(f"{prefix}.weight"))  # (..., n_in) @ (n_in, n_out)
-        if self.config.bias:
-            y = y + self._w(f"{prefix}.bias")
-        return y
-
-    def _layer_norm(self, x: tf.Tensor, prefix: str) -> tf.Tensor:
-        x32 = tf.cast(x, tf.float32)
-        mean, var = tf.nn.moments(x32, axes=[-1], keepdims=True)  # biased variance, as torch
-        y = (x32 - mean) * tf.math.rsqrt(var + 1e-5) * self.variables_by_name[f"{prefix}.weight"]
-        if self.config.bias:
-            y = y + self.variables_by_name[f"{prefix}.bias"]
-        return tf.cast(y, self.compute_dtype)
-
-    def _dropout(self, x: tf.Tensor, training: bool) -> tf.Tensor:
-        if training and self.config.dropout > 0:
-            return tf.nn.dropout(x, rate=self.config.dropout)
-        return x
-
-    def _attention(
-        self, x: tf.Tensor, i: int, cache: KVCache | None, training: bool
-    ) -> tf.Tensor:
-        B, T, C = x.shape[0], x.shape[1], self.config.n_embd
-        H, Q = self.config.n_head, self.config.head_size
-        B = B if B is not None else tf.shape(x)[0]
-        qkv = self._linear(x, f"h.{i}.attn.c_attn")  # (B, T, 3C)
-        q, k, v = tf.split(qkv, 3, axis=-1)  # 3 x (B, T, C)
-
-        def heads(t: tf.Tensor) -> tf.Tensor:
-            return tf.transpose(tf.reshape(t, [B, T, H, Q]), [0, 2, 1, 3])  # (B, H, T, Q)
-
-        q, k, v = heads(q), heads(k), heads(v)
-        past = 0
-        if cache is not None:
-            if cache.layers[i] is not None:
-                pk, pv = cache.layers[i]
-                past = int(pk.shape[2])
-                k = tf.concat([pk, k], axis=2)  # (B, H, past + T, Q)
-                v = tf.concat([pv, v], axis=2)
-            cache.layers[i] = (k, v)
-        att = tf.matmul(q, k, transpose_b=True)  # (B, H, T, past + T)
-        att = tf.cast(att, tf.float32) * (1.0 / math.sqrt(Q))
-        att = tf.where(causal_mask(T, past), att, tf.constant(-math.inf, tf.float32))
-        att = tf.nn.softmax(att, axis=-1)
-        att = self._dropout(att, training)
-        y = tf.matmul(tf.cast(att, self.compute_dtype), v)  # (B, H, T, Q)
-        y = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C])  # heads side by side
-        return self._dropout(self._linear(y, f"h.{i}.attn.c_proj"), training)  # (B, T, C)
-
-    def _mlp(self, x: tf.Tensor, i: int, training: bool) -> tf.Tensor:
-        # GPT-2's GELU is the tanh approximation; PyTorch uses the same one
-        h = tf.nn.gelu(self._linear(x, f"h.{i}.mlp.c_fc"), approximate=True)  # (B, T, 4C)
-        return self._dropout(self._linear(h, f"h.{i}.mlp.c_proj"), training)  # (B, T, C)
+        self.load_numpy(params)
 
     # ------------------------------------------------------------ forward
 
@@ -160,22 +240,19 @@ class GPT(GPTBase, tf.Module):
                 f"sequence of {past + T} tokens is longer than block_size "
                 f"{self.config.block_size}; crop it (generate() does)"
             )
-        wte = self.variables_by_name["wte.weight"]
-        tok = tf.gather(wte, idx)  # (B, T, C)
-        pos = self.variables_by_name["wpe.weight"][past : past + T]  # (T, C)
-        x = self._dropout(tf.cast(tok + pos, self.compute_dtype), training)
+        tok = self.wte(idx)  # (B, T, C)
+        pos = self.wpe.weight[past : past + T]  # (T, C)
+        x = _dropout(tf.cast(tok + pos, self.compute_dtype), self.config.dropout, training)
         if checkpoint and cache is not None:
             raise ValueError("checkpoint=True is for training; generation with a cache needs none")
-        for i in range(self.config.n_layer):
-
-            def block(x: tf.Tensor, i: int = i) -> tf.Tensor:
-                x = x + self._attention(self._layer_norm(x, f"h.{i}.ln_1"), i, cache, training)
-                return x + self._mlp(self._layer_norm(x, f"h.{i}.ln_2"), i, training)
-
-            x = tf.recompute_grad(block)(x) if checkpoint else block(x)
-        x = self._layer_norm(x, "ln_f")
-        logits = tf.matmul(x, self._w("wte.weight"), transpose_b=True)  # (B, T, V), tied
-        logits = tf.cast(logits, tf.float32)
+        for i, block in enumerate(self.h):
+            if checkpoint:
+                x = tf.recompute_grad(lambda x, block=block: block(x, training=training))(x)
+            else:
+                x = block(x, cache, i, training)
+        x = self.ln_f(x)
+        logits = tf.matmul(x, tf.cast(self.wte.weight, x.dtype), transpose_b=True)  # tied
+        logits = tf.cast(logits, tf.float32)  # (B, T, V)
         loss = None
         if targets is not None:
             loss = tf.reduce_mean(
