@@ -69,7 +69,7 @@ def reduction_terms(shapes) -> int:
     """``terms`` for a network from its weight shapes, inputs first (``(in, out)`` dense
     weights, ``(k, k, c_in, c_out)`` kernels): each layer sums ``prod(shape[:-1])`` products.
 
-    ``shapes`` maps names to shapes (``conv.param_shapes(cfg)``) or lists them; names that
+    ``shapes`` maps names to shapes (``np_cnn.param_shapes(cfg)``) or lists them; names that
     start with ``b`` (biases) add one term each and are skipped.
     """
     items = shapes.items() if hasattr(shapes, "items") else enumerate(shapes)

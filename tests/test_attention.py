@@ -5,21 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bigmodel import attention as ref
 from bigmodel import gpt
+from bigmodel.numpy import attention as np_attention
+from bigmodel.numpy import gpt as np_gpt
 from numerics import assert_float32_close, gpt_terms
 
 RNG = np.random.default_rng(0)
 
 
 def test_causal_mask_is_lower_triangular():
-    m = ref.causal_mask(4)
+    m = np_attention.causal_mask(4)
     assert m.tolist() == [[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]]
 
 
 def test_weights_are_causal_rows_of_probabilities():
     q, k, v = RNG.normal(size=(3, 2, 5, 4))
-    out, w = ref.attention(q, k, v)
+    out, w = np_attention.attention(q, k, v)
     np.testing.assert_allclose(w.sum(-1), 1.0)
     assert np.all(w[:, np.triu_indices(5, 1)[0], np.triu_indices(5, 1)[1]] == 0)
     assert np.allclose(w[:, 0, 0], 1.0)  # the first position sees only itself
@@ -35,9 +36,9 @@ def test_scaling_keeps_the_score_variance_near_one():
 
 def test_bad_shapes_are_named():
     with pytest.raises(ValueError, match="attention needs q"):
-        ref.attention(np.zeros((2, 3)), np.zeros((2, 4)), np.zeros((2, 4)))
+        np_attention.attention(np.zeros((2, 3)), np.zeros((2, 4)), np.zeros((2, 4)))
     with pytest.raises(ValueError, match="causal mask needs as many queries as keys"):
-        ref.attention(np.zeros((2, 4)), np.zeros((3, 4)), np.zeros((3, 4)))
+        np_attention.attention(np.zeros((2, 4)), np.zeros((3, 4)), np.zeros((3, 4)))
 
 
 def test_reference_equals_torch_sdpa():
@@ -45,7 +46,7 @@ def test_reference_equals_torch_sdpa():
     from torch.nn import functional as F
 
     q, k, v = RNG.normal(size=(3, 2, 2, 6, 4))
-    out, _ = ref.attention(q, k, v)
+    out, _ = np_attention.attention(q, k, v)
     t = [torch.tensor(a, dtype=torch.float64) for a in (q, k, v)]
     np.testing.assert_allclose(F.scaled_dot_product_attention(*t, is_causal=True).numpy(), out,
                                atol=1e-12)
@@ -64,7 +65,7 @@ def test_reference_equals_each_frameworks_multihead_layer(framework):
     B, T, C, H = 2, 6, 8, 2
     params = _mha_params(C)
     x = RNG.normal(size=(B, T, C))
-    want, want_w = ref.multi_head_attention(x, params, "a", H)
+    want, want_w = np_attention.multi_head_attention(x, params, "a", H)
     got, got_w = mod.multihead_attention(x, params, "a", H)
     assert got.shape == (B, T, C) and got_w.shape == (B, H, T, T)
     np.testing.assert_allclose(got, want, atol=1e-10)
@@ -80,7 +81,7 @@ def test_a_wrong_conversion_would_be_caught():
     x = RNG.normal(size=(1, 5, C))
     wrong = {**params, "a.c_attn.weight": params["a.c_attn.weight"].reshape(3 * C, C).T}
     assert not np.allclose(tatt.multihead_attention(x, wrong, "a", H)[0],
-                           ref.multi_head_attention(x, params, "a", H)[0])
+                           np_attention.multi_head_attention(x, params, "a", H)[0])
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -94,7 +95,7 @@ def test_whole_gpt_equals_both_frameworks(bias):
     params = gpt.init_params(cfg, rng=3)
     params = {n: (p + RNG.normal(0, 0.05, p.shape)).astype(np.float32) for n, p in params.items()}
     idx = RNG.integers(0, 13, (2, 8))
-    want, maps = ref.gpt_forward(params, idx, cfg)
+    want, maps = np_gpt.gpt_forward(params, idx, cfg)
     assert len(maps) == 2 and maps[0].shape == (2, 2, 8, 8)
     with torch.no_grad():
         got_torch = TorchGPT(cfg, params=params).eval()(torch.as_tensor(idx))[0].numpy()
@@ -105,7 +106,7 @@ def test_whole_gpt_equals_both_frameworks(bias):
 
 def test_param_breakdown_adds_up():
     for cfg in (gpt.CONFIGS["tiny"], gpt.GPT3_175B):
-        parts = ref.param_breakdown(cfg)
+        parts = np_gpt.param_breakdown(cfg)
         assert sum(parts.values()) == gpt.param_count(cfg)
         C = cfg.n_embd
         assert parts["attention"] == cfg.n_layer * (4 * C * C + 4 * C)
@@ -116,6 +117,6 @@ def test_gpt_forward_names_bad_input():
     cfg = gpt.CONFIGS["nano"]
     params = gpt.init_params(cfg)
     with pytest.raises(ValueError, match="longer than block_size"):
-        ref.gpt_forward(params, np.zeros((1, 33), int), cfg)
+        np_gpt.gpt_forward(params, np.zeros((1, 33), int), cfg)
     with pytest.raises(ValueError, match=r"token ids must be in \[0, 65\)"):
-        ref.gpt_forward(params, np.full((1, 3), 65), cfg)
+        np_gpt.gpt_forward(params, np.full((1, 3), 65), cfg)

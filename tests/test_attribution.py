@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf  # noqa: F401  (the TF twin below needs it loaded)
 
-from bigmodel import attribution, fcnn
+from bigmodel.numpy import attribution, fcnn
 from bigmodel.tf import attribution as tf_attr
 from bigmodel.tf import fcnn as tf_fcnn
 from bigmodel.torch import attribution as torch_attr

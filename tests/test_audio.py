@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 import torch
 
-from bigmodel import audio, data
+from bigmodel import data
+from bigmodel.numpy import audio
 from bigmodel.tf import audio as tf_audio
 from bigmodel.torch import audio as torch_audio
 from numerics import assert_float32_close

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bigmodel import audio, bench, budget, canary, precision
-from bigmodel.tokenizer import CharTokenizer
+from bigmodel import bench, budget, canary, hardware
+from bigmodel.numpy import audio
+from bigmodel.text.tokenizer import CharTokenizer
 
 
 def test_decode_refuses_floats_and_batches():
@@ -25,10 +26,10 @@ def test_decode_refuses_floats_and_batches():
 def test_precision_and_branch_refuse_unknown_device_kinds(kind, monkeypatch):
     monkeypatch.delenv("BIGMODEL_PRECISION", raising=False)
     with pytest.raises(ValueError, match=r"use one of \('cuda', 'mps', 'cpu'\)"):
-        precision.precision_for(kind, (8, 0))  # used to answer float32
+        hardware.precision_for(kind, (8, 0))  # used to answer float32
     with pytest.raises(ValueError, match="device_kind"):
         budget.branch(kind)
-    assert precision.precision_for("cuda", (8, 0)) == "bfloat16"  # the null case still works
+    assert hardware.precision_for("cuda", (8, 0)) == "bfloat16"  # the null case still works
 
 
 def test_canary_ids_outside_the_vocabulary_are_refused():
@@ -121,12 +122,12 @@ def test_the_distributed_worker_checks_its_flags_and_its_file(tmp_path, capsys):
 
 
 def test_conv_backward_checks_the_kernel_as_the_forward_pass_does():
-    from bigmodel import conv
+    from bigmodel.numpy import cnn as np_cnn
 
     x = np.ones((1, 5, 5, 2))
     w = np.ones((3, 3, 2, 4))
     dout = np.ones((1, 3, 3, 4))
-    dx, dw, db = conv.conv2d_backward(dout, x, w)
+    dx, dw, db = np_cnn.conv2d_backward(dout, x, w)
     assert dx.shape == x.shape and dw.shape == w.shape and db.shape == (4,)
     with pytest.raises(ValueError, match=r"kernel has shape \(3, 3, 3, 4\) but x has 2 channels"):
-        conv.conv2d_backward(dout, x, np.ones((3, 3, 3, 4)))  # gave wrongly shaped gradients
+        np_cnn.conv2d_backward(dout, x, np.ones((3, 3, 3, 4)))  # gave wrongly shaped gradients

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bigmodel import bow
+from bigmodel.text import bow
 
 
 def test_vocabulary_keeps_the_most_frequent_words_in_a_stable_order():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bigmodel import bpe
+from bigmodel.text import bpe
 
 # a small English and Chinese text: enough repeated pairs for a few hundred merges
 TEXT = (

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bigmodel import budget, conv, gpt
+from bigmodel import budget, gpt
+from bigmodel.numpy import cnn as np_cnn
 
 ROOT = Path(__file__).resolve().parents[1]
 # Chapters that train nothing, and so state no knobs.
@@ -53,7 +54,7 @@ def test_dense_flops_counts_multiply_adds():
 
 
 def test_cnn_flops_counts_the_convolutions_by_hand():
-    cfg = conv.CNNConfig()  # 28 -> 26 (conv) -> 13 (pool) -> 11 (conv) -> 5 (pool)
+    cfg = np_cnn.CNNConfig()  # 28 -> 26 (conv) -> 13 (pool) -> 11 (conv) -> 5 (pool)
     macs = 26 * 26 * 9 * 1 * 8 + 11 * 11 * 9 * 8 * 16 + 5 * 5 * 16 * 10
     assert budget.cnn_flops(cfg, 1, train=False) == 2 * macs
     assert budget.cnn_flops(cfg, 4) == 4 * 6 * macs
@@ -61,7 +62,7 @@ def test_cnn_flops_counts_the_convolutions_by_hand():
 
 def test_cnn_flops_equal_the_reference_convolution_work():
     """Count the reference's own multiply-adds: conv2d over a batch, via im2col shapes."""
-    cfg = conv.CNNConfig(height=12, width=10, channels=(3,), padding="same")
+    cfg = np_cnn.CNNConfig(height=12, width=10, channels=(3,), padding="same")
     # 'same' keeps 12x10; one conv of 9 taps x 1 channel -> 3, then pool to 6x5, dense 90->10
     macs = 12 * 10 * 9 * 1 * 3 + cfg.n_features * 10
     assert cfg.n_features == 6 * 5 * 3

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 import torch
 
-from bigmodel import conv
-from bigmodel.gpt import CONFIGS, TrainConfig
+from bigmodel.gpt import CONFIGS
+from bigmodel.gpt_train import TrainConfig
+from bigmodel.numpy import cnn as np_cnn
 
 pytestmark = [
     pytest.mark.cuda,
@@ -51,8 +52,8 @@ def test_05_gpt_gpu_config_tf():
 
 
 @pytest.mark.parametrize("config", [
-    conv.CNNConfig(),  # 07_vision
-    conv.CNNConfig(height=72, width=40, channels=(4, 8)),  # 08_speech
+    np_cnn.CNNConfig(),  # 07_vision
+    np_cnn.CNNConfig(height=72, width=40, channels=(4, 8)),  # 08_speech
 ])
 def test_07_08_cnn_trains_on_the_gpu(config):
     from bigmodel.torch import cnn
@@ -60,6 +61,6 @@ def test_07_08_cnn_trains_on_the_gpu(config):
     rng = np.random.default_rng(0)
     x = rng.random((512, config.height, config.width, 1), dtype=np.float32)
     y = rng.integers(0, 10, 512)
-    model = cnn.CNN(config, conv.init_params(config, rng=0)).cuda()
+    model = cnn.CNN(config, np_cnn.init_params(config, rng=0)).cuda()
     hist = cnn.fit(model, x, y, epochs=1, batch_size=128, show_progress=False)
     assert math.isfinite(hist.loss[-1])

@@ -8,9 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from bigmodel import gpt, poems, train
+from bigmodel import gpt, train
 from bigmodel.checkpoint import load_checkpoint, save_checkpoint
-from bigmodel.tokenizer import CharTokenizer
+from bigmodel.text import poems
+from bigmodel.text.tokenizer import CharTokenizer
 
 CORPORA = train.CORPORA
 # The stated loss is recomputed on the same 4 fixed validation batches in float32; only

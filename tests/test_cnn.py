@@ -8,7 +8,8 @@ import tensorflow as tf
 import torch
 from torch import nn
 
-from bigmodel import conv, data
+from bigmodel import data
+from bigmodel.numpy import cnn as np_cnn
 from bigmodel.tf import cnn as tf_cnn
 from bigmodel.torch import cnn as torch_cnn
 from numerics import assert_float32_close, reduction_terms
@@ -16,9 +17,9 @@ from numerics import assert_float32_close, reduction_terms
 MODS = [torch_cnn, tf_cnn]
 IDS = ["torch", "tf"]
 CONFIGS = [
-    conv.CNNConfig(),
+    np_cnn.CNNConfig(),
     # SAME convolutions, average pooling, three blocks, colour-like non-square images.
-    conv.CNNConfig(
+    np_cnn.CNNConfig(
         height=20, width=24, in_channels=3, channels=(4, 6, 5), padding="same", pool="avg", n_out=7
     ),
 ]
@@ -27,7 +28,7 @@ CONFIGS = [
 def with_biases(cfg, seed=0):
     """He weights plus non-zero biases (zero biases would hide a bias added in the wrong place)."""
     rng = np.random.default_rng(seed)
-    params = conv.init_params(cfg, rng)
+    params = np_cnn.init_params(cfg, rng)
     for name, p in params.items():
         if name.startswith("b"):
             params[name] = rng.normal(0, 0.1, p.shape).astype(np.float32)
@@ -36,7 +37,7 @@ def with_biases(cfg, seed=0):
 
 def terms(cfg):
     """The CNN's chain of float32 sums (numerics.py): every convolution, then the dense layer."""
-    return reduction_terms(conv.param_shapes(cfg))
+    return reduction_terms(np_cnn.param_shapes(cfg))
 
 
 def images(cfg, n, seed=1):
@@ -50,21 +51,21 @@ def mnist_few(shared_data):
 
 
 def test_param_count():
-    cfg = conv.CNNConfig()
+    cfg = np_cnn.CNNConfig()
     # conv 3x3x1->8, conv 3x3x8->16, dense from the 5x5x16 map (28 -26-13-11-5) to 10
     expected = (3 * 3 * 1 * 8 + 8) + (3 * 3 * 8 * 16 + 16) + (5 * 5 * 16 * 10 + 10)
     assert cfg.feature_shape == (5, 5, 16)
-    assert conv.param_count(cfg) == expected
-    assert sum(p.size for p in conv.init_params(cfg).values()) == expected
+    assert np_cnn.param_count(cfg) == expected
+    assert sum(p.size for p in np_cnn.init_params(cfg).values()) == expected
     for mod in MODS:
         assert mod.CNN(cfg).param_count() == expected
-    same = conv.CNNConfig(padding="same")  # 28 -28-14-14-7
+    same = np_cnn.CNNConfig(padding="same")  # 28 -28-14-14-7
     assert same.feature_shape == (7, 7, 16)
-    assert conv.param_count(same) == expected - 5 * 5 * 16 * 10 + 7 * 7 * 16 * 10
+    assert np_cnn.param_count(same) == expected - 5 * 5 * 16 * 10 + 7 * 7 * 16 * 10
 
 
 def test_init_is_he_and_float32():
-    params = conv.init_params(conv.CNNConfig(channels=(64, 64)), 0)
+    params = np_cnn.init_params(np_cnn.CNNConfig(channels=(64, 64)), 0)
     assert all(p.dtype == np.float32 for p in params.values())
     assert not params["b1"].any() and not params["b3"].any()
     # std sqrt(2 / fan_in): fan_in = 3*3*64 for the second kernel
@@ -75,7 +76,7 @@ def test_init_is_he_and_float32():
 def test_forward_parity_numpy_torch_tf(cfg):
     params = with_biases(cfg)
     x = images(cfg, 16)
-    ref = conv.forward(params, x, cfg)["logits"]
+    ref = np_cnn.forward(params, x, cfg)["logits"]
     assert ref.shape == (16, cfg.n_out)
     with torch.no_grad():
         out_t = torch_cnn.CNN(cfg, params)(torch.as_tensor(x)).numpy()
@@ -87,11 +88,11 @@ def test_forward_parity_numpy_torch_tf(cfg):
 
 
 def test_three_dimensional_images_are_one_channel():
-    cfg = conv.CNNConfig()
+    cfg = np_cnn.CNNConfig()
     params = with_biases(cfg)
     x = images(cfg, 4)
-    ref = conv.forward(params, x, cfg)["logits"]
-    np.testing.assert_array_equal(conv.forward(params, x[..., 0], cfg)["logits"], ref)
+    ref = np_cnn.forward(params, x, cfg)["logits"]
+    np.testing.assert_array_equal(np_cnn.forward(params, x[..., 0], cfg)["logits"], ref)
     for mod in MODS:
         model = mod.CNN(cfg, params)
         # equal up to rounding: the two memory layouts may take different kernels (on an
@@ -105,7 +106,7 @@ def test_load_and_to_numpy_round_trip_in_the_canonical_layout(mod):
     params = with_biases(cfg)
     model = mod.CNN(cfg, params)
     back = model.to_numpy()
-    assert list(back) == list(conv.param_shapes(cfg))
+    assert list(back) == list(np_cnn.param_shapes(cfg))
     for name, p in params.items():
         np.testing.assert_array_equal(back[name], p, err_msg=name)
     other = with_biases(cfg, seed=5)
@@ -114,13 +115,13 @@ def test_load_and_to_numpy_round_trip_in_the_canonical_layout(mod):
 
 
 def test_torch_model_holds_torch_layout():
-    cfg = conv.CNNConfig()
+    cfg = np_cnn.CNNConfig()
     params = with_biases(cfg)
     model = torch_cnn.CNN(cfg, params)
     assert tuple(model.W1.shape) == (8, 1, 3, 3) and tuple(model.W2.shape) == (16, 8, 3, 3)
-    np.testing.assert_array_equal(model.W2.detach().numpy(), conv.kernel_tf_to_torch(params["W2"]))
+    np.testing.assert_array_equal(model.W2.detach().numpy(), np_cnn.kernel_tf_to_torch(params["W2"]))
     np.testing.assert_array_equal(
-        model.W3.detach().numpy(), conv.dense_nhwc_to_nchw(params["W3"], cfg.feature_shape)
+        model.W3.detach().numpy(), np_cnn.dense_nhwc_to_nchw(params["W3"], cfg.feature_shape)
     )
 
 
@@ -131,10 +132,10 @@ def plain_torch_model(params, cfg, permute_dense=True):
         nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(400, 10),
     )
-    w3 = conv.dense_nhwc_to_nchw(params["W3"], cfg.feature_shape) if permute_dense else params["W3"]
+    w3 = np_cnn.dense_nhwc_to_nchw(params["W3"], cfg.feature_shape) if permute_dense else params["W3"]
     with torch.no_grad():
         for layer, w, b in ((net[0], "W1", "b1"), (net[3], "W2", "b2")):
-            layer.weight.copy_(torch.as_tensor(conv.kernel_tf_to_torch(params[w])))
+            layer.weight.copy_(torch.as_tensor(np_cnn.kernel_tf_to_torch(params[w])))
             layer.bias.copy_(torch.as_tensor(params[b]))
         net[7].weight.copy_(torch.as_tensor(w3.T))  # nn.Linear stores (out, in)
         net[7].bias.copy_(torch.as_tensor(params["b3"]))
@@ -144,19 +145,19 @@ def plain_torch_model(params, cfg, permute_dense=True):
 def test_one_dict_of_weights_loads_into_stock_keras_and_torch_layers():
     """The canonical layout is Keras' own; stock PyTorch layers need the two conversions,
     and forgetting the flatten order is caught."""
-    cfg = conv.CNNConfig()
+    cfg = np_cnn.CNNConfig()
     params = with_biases(cfg)
     x = images(cfg, 8)
-    ref = conv.forward(params, x, cfg)["logits"]
+    ref = np_cnn.forward(params, x, cfg)["logits"]
     keras = tf.keras.Sequential([
         tf.keras.Input((28, 28, 1)),
         tf.keras.layers.Conv2D(8, 3, activation="relu"), tf.keras.layers.MaxPool2D(),
         tf.keras.layers.Conv2D(16, 3, activation="relu"), tf.keras.layers.MaxPool2D(),
         tf.keras.layers.Flatten(), tf.keras.layers.Dense(10),
     ])
-    keras.set_weights([params[n] for n in conv.param_shapes(cfg)])
+    keras.set_weights([params[n] for n in np_cnn.param_shapes(cfg)])
     assert_float32_close(keras(x).numpy(), ref, terms(cfg))
-    xt = torch.as_tensor(conv.nhwc_to_nchw(x))
+    xt = torch.as_tensor(np_cnn.nhwc_to_nchw(x))
     with torch.no_grad():
         assert_float32_close(plain_torch_model(params, cfg)(xt).numpy(), ref, terms(cfg))
         wrong = plain_torch_model(params, cfg, permute_dense=False)(xt).numpy()
@@ -165,10 +166,10 @@ def test_one_dict_of_weights_loads_into_stock_keras_and_torch_layers():
 
 def test_a_transposed_kernel_changes_the_outputs():
     """The parity tests can fail: a kernel loaded with kh and kw swapped gives other logits."""
-    cfg = conv.CNNConfig()
+    cfg = np_cnn.CNNConfig()
     params = with_biases(cfg)
     x = images(cfg, 8)
-    ref = conv.forward(params, x, cfg)["logits"]
+    ref = np_cnn.forward(params, x, cfg)["logits"]
     swapped = dict(params, W2=np.ascontiguousarray(params["W2"].transpose(1, 0, 2, 3)))
     for mod in MODS:
         assert np.abs(mod.predict(mod.CNN(cfg, swapped), x) - ref).max() > 0.1
@@ -177,8 +178,8 @@ def test_a_transposed_kernel_changes_the_outputs():
 @pytest.mark.parametrize("mod", MODS, ids=IDS)
 def test_one_epoch_on_mnist_lowers_the_loss(mod, mnist_few):
     x, y = mnist_few
-    cfg = conv.CNNConfig()
-    model = mod.CNN(cfg, conv.init_params(cfg, 0))
+    cfg = np_cnn.CNNConfig()
+    model = mod.CNN(cfg, np_cnn.init_params(cfg, 0))
     before, _ = mod.evaluate(model, x, y)
     hist = mod.fit(model, x, y, epochs=1, batch_size=32, lr=1e-2, show_progress=False,
                    validation=(x[:64], y[:64]))
@@ -197,8 +198,8 @@ def test_torch_and_tf_training_runs_match(optimizer, lr, mnist_few):
     weights whose gradients are near zero; the losses still agree closely.
     """
     x, y = mnist_few[0][:256], mnist_few[1][:256]
-    cfg = conv.CNNConfig()
-    params = conv.init_params(cfg, 0)
+    cfg = np_cnn.CNNConfig()
+    params = np_cnn.init_params(cfg, 0)
     runs = []
     for mod in MODS:
         model = mod.CNN(cfg, params)
@@ -216,8 +217,8 @@ def test_torch_and_tf_training_runs_match(optimizer, lr, mnist_few):
 
 @pytest.mark.parametrize("mod", MODS, ids=IDS)
 def test_bad_inputs_give_clear_errors(mod):
-    cfg = conv.CNNConfig()
-    model = mod.CNN(cfg, conv.init_params(cfg, 0))
+    cfg = np_cnn.CNNConfig()
+    model = mod.CNN(cfg, np_cnn.init_params(cfg, 0))
     x = np.zeros((4, 28, 28), np.float32)
     y = np.zeros(4, np.int64)
     with pytest.raises(ValueError, match=r"dtype uint8 \(values up to 255\).*/ 255"):
@@ -238,7 +239,7 @@ def test_bad_inputs_give_clear_errors(mod):
         mod.fit(model, x, y, loss="hinge", show_progress=False)
     with pytest.raises(ValueError, match="lr"):
         mod.fit(model, x, y, lr=0, show_progress=False)
-    torch_layout = dict(conv.init_params(cfg, 0), W2=np.zeros((16, 8, 3, 3), np.float32))
+    torch_layout = dict(np_cnn.init_params(cfg, 0), W2=np.zeros((16, 8, 3, 3), np.float32))
     with pytest.raises(ValueError, match=r"'W2' has shape \(16, 8, 3, 3\).*kernel_torch_to_tf"):
         model.load_numpy(torch_layout)
     ints = torch.zeros((2, 28, 28), dtype=torch.uint8) if mod is torch_cnn else tf.zeros((2, 28, 28), "uint8")
@@ -247,35 +248,35 @@ def test_bad_inputs_give_clear_errors(mod):
 
 
 def test_numpy_forward_checks_its_inputs_too():
-    cfg = conv.CNNConfig()
-    params = conv.init_params(cfg, 0)
+    cfg = np_cnn.CNNConfig()
+    params = np_cnn.init_params(cfg, 0)
     with pytest.raises(ValueError, match="255"):
-        conv.forward(params, np.full((2, 28, 28), 255, np.uint8), cfg)
+        np_cnn.forward(params, np.full((2, 28, 28), 255, np.uint8), cfg)
     with pytest.raises(ValueError, match=r"'W3' has shape \(784, 10\), the config needs \(400, 10\)"):
-        conv.forward(conv.init_params(conv.CNNConfig(padding="same"), 0), np.zeros((2, 28, 28)), cfg)
+        np_cnn.forward(np_cnn.init_params(np_cnn.CNNConfig(padding="same"), 0), np.zeros((2, 28, 28)), cfg)
 
 
 def test_config_validation():
     with pytest.raises(ValueError, match="pool"):
-        conv.CNNConfig(pool="min")
+        np_cnn.CNNConfig(pool="min")
     with pytest.raises(ValueError, match="padding"):
-        conv.CNNConfig(padding="full")
+        np_cnn.CNNConfig(padding="full")
     with pytest.raises(ValueError, match="channels"):
-        conv.CNNConfig(channels=())
+        np_cnn.CNNConfig(channels=())
     with pytest.raises(ValueError, match="channels"):
-        conv.CNNConfig(channels=[8, 16])
+        np_cnn.CNNConfig(channels=[8, 16])
     with pytest.raises(ValueError, match="too small for block 4"):
-        conv.CNNConfig(channels=(8, 16, 32, 64))  # 28 -26-13-11-5-3-1: no room for a 3x3 kernel
+        np_cnn.CNNConfig(channels=(8, 16, 32, 64))  # 28 -26-13-11-5-3-1: no room for a 3x3 kernel
 
 
 def test_default_init_is_the_same_after_seeding_either_framework():
     import bigmodel.tf as btf
     import bigmodel.torch as bt
 
-    cfg = conv.CNNConfig()
+    cfg = np_cnn.CNNConfig()
     bt.seed_everything(3)
     w_torch = torch_cnn.CNN(cfg).to_numpy()
     btf.seed_everything(3)
     w_tf = tf_cnn.CNN(cfg).to_numpy()
-    for name in conv.param_shapes(cfg):
+    for name in np_cnn.param_shapes(cfg):
         np.testing.assert_array_equal(w_torch[name], w_tf[name], err_msg=name)

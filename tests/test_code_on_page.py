@@ -25,9 +25,9 @@ MODELS = {
     r"\btf_cnn\.CNN\(": ("tf/cnn.py", "CNN"),
     r"\btorch_gpt\.GPT\(|\bTorchGPT\(": ("torch/gpt.py", "GPT"),
     r"\btf_gpt\.GPT\(|\bTFGPT\(": ("tf/gpt.py", "GPT"),
-    r"\bfcnn\.loss_and_grads\(": ("fcnn.py", "loss_and_grads"),
-    r"\bconv\.forward\(": ("conv.py", "forward"),
-    r"\bgpt_forward\(": ("attention.py", "gpt_forward"),
+    r"\bfcnn\.loss_and_grads\(": ("numpy/fcnn.py", "loss_and_grads"),
+    r"\bnp_cnn\.forward\(": ("numpy/cnn.py", "forward"),
+    r"\bgpt_forward\(": ("numpy/gpt.py", "gpt_forward"),
 }
 INCLUDE = re.compile(r"```\{literalinclude\} \.\./lib/bigmodel/(\S+)\n((?::\w+:.*\n)*)")
 

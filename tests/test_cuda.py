@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from bigmodel import fcnn
-from bigmodel.gpus import find_gpu
-from bigmodel.precision import precision_for
+from bigmodel.hardware import find_gpu, precision_for
+from bigmodel.numpy import fcnn
 from bigmodel.torch import (
     autocast_dtype,
     describe_device,
@@ -84,22 +83,22 @@ def test_tf32_is_off_in_convolutions_under_the_float32_policy():
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from bigmodel import conv
+    from bigmodel.numpy import cnn as np_cnn
     from numerics import float32_atol
 
     assert torch.backends.cudnn.allow_tf32 is False  # importing bigmodel.torch applied it
     rng = np.random.default_rng(2)
     x = rng.random((64, 28, 28, 64), dtype=np.float32)
     k = rng.normal(0, 1, (1, 1, 64, 64)).astype(np.float32)
-    ref = conv.conv2d(x.astype(np.float64), k.astype(np.float64), np.zeros(64), 1, "valid")
+    ref = np_cnn.conv2d(x.astype(np.float64), k.astype(np.float64), np.zeros(64), 1, "valid")
     atol = float32_atol(ref, 64 + 1)
-    xt = torch.as_tensor(conv.nhwc_to_nchw(x), device="cuda")
-    kt = torch.as_tensor(conv.kernel_tf_to_torch(k), device="cuda")
+    xt = torch.as_tensor(np_cnn.nhwc_to_nchw(x), device="cuda")
+    kt = torch.as_tensor(np_cnn.kernel_tf_to_torch(k), device="cuda")
     diffs = {}
     try:
         for prec in ("highest", "high"):
             set_matmul_precision(prec)
-            got = conv.nchw_to_nhwc(torch.nn.functional.conv2d(xt, kt).cpu().numpy())
+            got = np_cnn.nchw_to_nhwc(torch.nn.functional.conv2d(xt, kt).cpu().numpy())
             diffs[prec] = float(np.abs(got - ref).max())
     finally:
         set_matmul_precision("highest")

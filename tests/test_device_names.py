@@ -10,7 +10,7 @@ import torch
 
 import bigmodel.tf as btf
 import bigmodel.torch as bt
-from bigmodel.device_spec import parse_device
+from bigmodel.hardware import parse_device
 
 NO_CUDA = not torch.cuda.is_available()
 NO_TF_GPU = not tf.config.list_physical_devices("GPU")

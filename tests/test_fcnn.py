@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 import torch
 
-from bigmodel import fcnn
+from bigmodel.numpy import fcnn
 from bigmodel.tf import fcnn as tf_fcnn
 from bigmodel.torch import fcnn as torch_fcnn
 from numerics import assert_float32_close

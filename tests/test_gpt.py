@@ -13,8 +13,10 @@ import pytest
 import torch
 
 from bigmodel import gpt as core
+from bigmodel import gpt_train
 from bigmodel.checkpoint import load_checkpoint
-from bigmodel.gpt import GPTConfig, TrainConfig
+from bigmodel.gpt import GPTConfig
+from bigmodel.gpt_train import TrainConfig
 from bigmodel.torch.gpt import GPT, KVCache
 from bigmodel.torch.gpt_train import configure_optimizer, train
 from numerics import assert_float32_close, gpt_terms
@@ -76,7 +78,7 @@ def test_flops_per_token_and_mfu():
 
 
 def test_learning_rate_schedule():
-    f = lambda s: core.lr_at(s, 1.0, warmup_steps=10, max_steps=110, min_lr=0.1)  # noqa: E731
+    f = lambda s: gpt_train.lr_at(s, 1.0, warmup_steps=10, max_steps=110, min_lr=0.1)  # noqa: E731
     assert f(0) == pytest.approx(0.1) and f(9) == pytest.approx(1.0)
     assert f(60) == pytest.approx(0.55)  # half-way down the cosine
     assert f(110) == f(500) == 0.1
@@ -85,21 +87,21 @@ def test_learning_rate_schedule():
 
 def test_get_batch_targets_are_inputs_shifted_by_one():
     tokens = np.arange(100)
-    x, y = core.get_batch(tokens, 4, 8, np.random.default_rng(0))
+    x, y = gpt_train.get_batch(tokens, 4, 8, np.random.default_rng(0))
     assert x.shape == y.shape == (4, 8) and x.dtype == np.int64
     np.testing.assert_array_equal(y, x + 1)
     with pytest.raises(ValueError, match="at least block_size"):
-        core.get_batch(np.arange(8), 1, 8, np.random.default_rng(0))
+        gpt_train.get_batch(np.arange(8), 1, 8, np.random.default_rng(0))
 
 
 def test_bigram_loss():
     rng = np.random.default_rng(0)
     uniform = rng.integers(0, 5, 20000)
-    assert core.bigram_loss(uniform[:10000], uniform[10000:], 5) == pytest.approx(
+    assert gpt_train.bigram_loss(uniform[:10000], uniform[10000:], 5) == pytest.approx(
         math.log(5), abs=0.02
     )
     cycle = np.tile(np.arange(5), 2000)  # each token fixes the next
-    assert core.bigram_loss(cycle, cycle, 5) < 0.01
+    assert gpt_train.bigram_loss(cycle, cycle, 5) < 0.01
 
 
 # ---------------------------------------------------------------- sampling
@@ -308,5 +310,5 @@ def test_gpt_modules_import_one_framework_each():
     from conftest import run_python
 
     r = run_python("import sys, bigmodel.torch.gpt, bigmodel.torch.gpt_train, bigmodel.gpt, "
-                   "bigmodel.tokenizer; assert 'tensorflow' not in sys.modules")
+                   "bigmodel.text.tokenizer; assert 'tensorflow' not in sys.modules")
     assert r.returncode == 0, r.stderr

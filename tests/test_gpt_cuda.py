@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from bigmodel.gpt import GPTConfig, TrainConfig
+from bigmodel.gpt import GPTConfig
+from bigmodel.gpt_train import TrainConfig
 from bigmodel.torch import precision
 from bigmodel.torch.gpt import GPT
 from bigmodel.torch.gpt_train import train

@@ -9,7 +9,8 @@ from bigmodel.book import quiet_tensorflow
 
 quiet_tensorflow()
 
-from bigmodel.gpt import GPTConfig, TrainConfig  # noqa: E402
+from bigmodel.gpt import GPTConfig  # noqa: E402
+from bigmodel.gpt_train import TrainConfig  # noqa: E402
 from bigmodel.tf import gpt as tf_gpt  # noqa: E402
 from bigmodel.tf import gpt_train as tf_train  # noqa: E402
 from bigmodel.torch import gpt as torch_gpt  # noqa: E402

@@ -16,7 +16,8 @@ quiet_tensorflow()  # before TensorFlow loads: no start-up log, no oneDNN reorde
 import tensorflow as tf  # noqa: E402
 
 from bigmodel import gpt as core  # noqa: E402
-from bigmodel.gpt import GPTConfig, TrainConfig  # noqa: E402
+from bigmodel.gpt import GPTConfig  # noqa: E402
+from bigmodel.gpt_train import TrainConfig  # noqa: E402
 from bigmodel.tf import gpt as tfgpt  # noqa: E402
 from bigmodel.tf import gpt_train as tftrain  # noqa: E402
 from bigmodel.torch import gpt as ptgpt  # noqa: E402

@@ -11,7 +11,8 @@ import pytest
 import tensorflow as tf
 import torch
 
-from bigmodel import fcnn, inputs
+from bigmodel import inputs
+from bigmodel.numpy import fcnn
 from bigmodel.tf import fcnn as tf_fcnn
 from bigmodel.torch import fcnn as torch_fcnn
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bigmodel import fcnn
+from bigmodel.numpy import fcnn
 
 CFG = fcnn.FCNNConfig(n_in=12, n_hidden=16, n_out=3)
 RNG = np.random.default_rng(0)

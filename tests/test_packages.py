@@ -109,7 +109,7 @@ def test_seed_everything_repeats_a_cpu_run():
         "import bigmodel.{fw} as b, numpy as np\n"
         "rng = b.seed_everything(7)\n"
         "from bigmodel.{fw}.fcnn import FCNN, fit\n"
-        "from bigmodel.fcnn import FCNNConfig\n"
+        "from bigmodel.numpy.fcnn import FCNNConfig\n"
         "x = rng.normal(size=(64, 5)).astype('float32'); y = rng.integers(0, 2, 64)\n"
         "h = fit(FCNN(FCNNConfig(5, 8, 2)), x, y, epochs=2, batch_size=8, show_progress=False)\n"
         "print(repr(h.loss))"

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bigmodel import poems
+from bigmodel.text import poems
 
 JINGYESI = "床前明月光，疑是地上霜。\n舉頭望明月，低頭思故鄉。"  # Li Bai, five-character lines
 

@@ -7,8 +7,9 @@ import inspect
 import numpy as np
 import pytest
 
-from bigmodel import budget, precision
-from bigmodel.gpt import CONFIGS, TrainConfig
+from bigmodel import budget, hardware
+from bigmodel.gpt import CONFIGS
+from bigmodel.gpt_train import TrainConfig
 
 
 @pytest.mark.parametrize(
@@ -25,25 +26,25 @@ from bigmodel.gpt import CONFIGS, TrainConfig
 )
 def test_policy(monkeypatch, kind, capability, want):
     monkeypatch.delenv("BIGMODEL_PRECISION", raising=False)
-    assert precision.precision_for(kind, capability) == want
+    assert hardware.precision_for(kind, capability) == want
 
 
 def test_the_budget_gpus_follow_the_policy(monkeypatch):
     monkeypatch.delenv("BIGMODEL_PRECISION", raising=False)
     for spec in budget.GPUS.values():  # GPUSpec.precision reads the policy: one rule
-        assert spec.precision == precision.precision_for("cuda", spec.capability)
+        assert spec.precision == hardware.precision_for("cuda", spec.capability)
         assert spec.precision in spec.peak and "float32" in spec.peak
 
 
 def test_override_and_bad_names(monkeypatch):
     monkeypatch.setenv("BIGMODEL_PRECISION", "float16")
-    assert precision.precision_for("cpu") == "float16"
+    assert hardware.precision_for("cpu") == "float16"
     monkeypatch.setenv("BIGMODEL_PRECISION", "fp16")
     with pytest.raises(ValueError, match=r"BIGMODEL_PRECISION='fp16'; choose one of"):
-        precision.precision_for("cpu")
+        hardware.precision_for("cpu")
     monkeypatch.delenv("BIGMODEL_PRECISION")
     with pytest.raises(ValueError, match="needs the compute capability"):
-        precision.precision_for("cuda")
+        hardware.precision_for("cuda")
 
 
 def test_both_frameworks_say_the_same_words(monkeypatch):

@@ -70,7 +70,7 @@ def test_a_plain_kernel_shows_no_glue_lines_and_no_progress_noise(tmp_path, monk
             "import sys\nsys.modules['ipywidgets'] = None  # a Jupyter without ipywidgets\n"
             "sys.modules['myst_nb'] = None",
             "from bigmodel.book import glue\nglue('x', 0.5, display=False)\nglue('n', 3, display=False)",
-            "import numpy as np\nfrom bigmodel import fcnn\nfrom bigmodel.torch import fcnn as tf_\n"
+            "import numpy as np\nfrom bigmodel.numpy import fcnn\nfrom bigmodel.torch import fcnn as tf_\n"
             "cfg = fcnn.FCNNConfig(n_in=4, n_hidden=3, n_out=2)\n"
             "m = tf_.FCNN(cfg, fcnn.init_params(cfg, 0))\n"
             "x = np.random.default_rng(0).random((300, 4), dtype=np.float32)\n"

@@ -14,8 +14,9 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 
 import bigmodel.tf as btf  # noqa: E402  (after the skip)
-from bigmodel.gpt import GPTConfig, TrainConfig  # noqa: E402
-from bigmodel.gpus import find_gpu  # noqa: E402
+from bigmodel.gpt import GPTConfig  # noqa: E402
+from bigmodel.gpt_train import TrainConfig  # noqa: E402
+from bigmodel.hardware import find_gpu  # noqa: E402
 
 pytestmark = [
     pytest.mark.cuda,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bigmodel.tokenizer import CharTokenizer
+from bigmodel.text.tokenizer import CharTokenizer
 
 
 def test_vocabulary_is_sorted_set_and_round_trips():

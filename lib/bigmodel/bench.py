@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .gpt import CONFIGS, TrainConfig, flops_per_token, mfu, param_count, peak_flops
-from .precision import PRECISIONS
+from .gpt import CONFIGS, flops_per_token, mfu, param_count, peak_flops
+from .gpt_train import TrainConfig
+from .hardware import PRECISIONS
 
 
 def cpu_name() -> str:
@@ -61,7 +62,7 @@ def _data(block_size: int, synthetic: bool) -> tuple[np.ndarray, np.ndarray, int
         tokens = np.random.default_rng(0).integers(0, 65, 200_000)
         return tokens[:180_000], tokens[180_000:], 65
     from .data import load_tiny_shakespeare
-    from .tokenizer import CharTokenizer
+    from .text.tokenizer import CharTokenizer
 
     text = load_tiny_shakespeare()
     tok = CharTokenizer.from_text(text)

@@ -13,9 +13,9 @@ every branch's code, shapes and asserts then run in CI, with the ``dry`` sizes s
 stays cheap. ``BIGMODEL_PRECISION`` overrides the precision a device would get, so such a
 rehearsal can run the float16 + loss-scaling code of a T4 on a CPU.
 
-The precision policy itself lives in :mod:`bigmodel.precision`.
+The precision policy itself lives in :mod:`bigmodel.hardware`.
 
-Time estimates divide a job's FLOPs by a GPU's dense peak (:data:`bigmodel.gpus.GPUS`) in the job's
+Time estimates divide a job's FLOPs by a GPU's dense peak (:data:`bigmodel.hardware.GPUS`) in the job's
 precision at a stated utilisation. They are estimates for a budget test, not measurements.
 """
 
@@ -26,10 +26,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .conv import CNNConfig, conv_output_size
 from .gpt import GPTConfig, flops_per_token
-from .gpus import GPUS, GPUSpec  # noqa: F401  (re-exported: the budget's GPUs)
-from .precision import DEVICE_KINDS, check_precision
+from .hardware import GPUS, KINDS, GPUSpec, check_precision  # noqa: F401  (re-exported: the budget's GPUs)
+from .numpy.cnn import CNNConfig, conv_output_size
 
 BRANCHES = ("cpu", "gpu")
 
@@ -67,11 +66,11 @@ def branch(device_kind: str) -> Branch:
     a dry run.
 
     Raises:
-        ValueError: ``device_kind`` is not one of :data:`bigmodel.precision.DEVICE_KINDS`, or
+        ValueError: ``device_kind`` is not one of :data:`bigmodel.hardware.KINDS`, or
             ``BIGMODEL_BRANCH`` is not ``cpu`` or ``gpu``.
     """
-    if device_kind not in DEVICE_KINDS:
-        raise ValueError(f"device_kind={device_kind!r}; use one of {DEVICE_KINDS} (a torch.device's .type)")
+    if device_kind not in KINDS:
+        raise ValueError(f"device_kind={device_kind!r}; use one of {KINDS} (a torch.device's .type)")
     env = os.environ.get("BIGMODEL_BRANCH", "").strip().lower()
     if env and env not in BRANCHES:
         raise ValueError(f"BIGMODEL_BRANCH={env!r}; choose one of {BRANCHES} or unset it")
@@ -202,7 +201,7 @@ def dense_flops(layer_sizes: list[int] | tuple[int, ...], samples: float, train:
 
 
 def cnn_flops(config: CNNConfig, samples: float, train: bool = True) -> float:
-    """FLOPs of :class:`bigmodel.conv.CNNConfig`'s network on ``samples`` images.
+    """FLOPs of :class:`bigmodel.numpy.cnn.CNNConfig`'s network on ``samples`` images.
 
     Counts the convolutions' and the dense layer's multiply-adds (pooling and ReLU are
     comparatively free); training triples the forward pass.

@@ -1,31 +1,26 @@
 """The framework-neutral half of the GPT: configuration, parameter names, counts, FLOPs,
-GPT-3's published shape, sampling, batches and the learning-rate schedule (checkpoints:
-:mod:`bigmodel.checkpoint`).
+GPT-3's published shape and sampling (generation: :mod:`bigmodel.gpt_base`; training:
+:mod:`bigmodel.gpt_train`; checkpoints: :mod:`bigmodel.checkpoint`).
 
 The model itself lives in :mod:`bigmodel.torch.gpt` and :mod:`bigmodel.tf.gpt`. Both store
 their weights under the names and in the layout of :func:`param_shapes`: every matrix is
-input x output (``x @ W``), as in :mod:`bigmodel.fcnn`, so one dictionary of NumPy arrays
+input x output (``x @ W``), as in :mod:`bigmodel.numpy.fcnn`, so one dictionary of NumPy arrays
 (and one safetensors file) loads into either framework.
 
 The architecture is GPT-2's (Radford et al., 2019): token and position embeddings, ``n_layer``
 pre-LayerNorm blocks of causal multi-head self-attention and a 4x MLP with GELU (tanh
 approximation), a final LayerNorm, and an output layer tied to the token embedding.
-
-Why one file of over 400 lines: it is the one shared file a reader of either framework's
-GPT needs beside it (the config, the weights' names and initialisation, the counts the
-chapters quote, sampling and the training pieces); the model's forward passes, generation
-(:mod:`bigmodel.gpt_base`) and checkpoints (:mod:`bigmodel.checkpoint`) live elsewhere.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from .gpus import GPUS, find_gpu
+from .hardware import GPUS, find_gpu
 
 __all__ = [
     "CONFIGS",
@@ -33,19 +28,13 @@ __all__ = [
     "GPT3_TRAINING_TOKENS",
     "PEAK_FLOPS",
     "GPTConfig",
-    "TrainConfig",
-    "TrainHistory",
-    "bigram_loss",
     "check_params",
     "check_sampling",
     "check_tokens",
-    "eval_batches",
     "flops_per_token",
-    "get_batch",
     "gpt3_params",
     "gpt3_training_flops",
     "init_params",
-    "lr_at",
     "mfu",
     "param_count",
     "param_shapes",
@@ -133,7 +122,7 @@ GPT3_175B = GPTConfig(vocab_size=50257, block_size=2048, n_layer=96, n_head=96, 
 GPT3_TRAINING_TOKENS = 300e9
 
 # Peak dense matrix-multiply throughput in FLOP/s (no sparsity) in the precision the book
-# trains in on each GPU (bf16 on Ampere and newer, fp16 on the T4): :data:`bigmodel.gpus.GPUS`.
+# trains in on each GPU (bf16 on Ampere and newer, fp16 on the T4): :data:`bigmodel.hardware.GPUS`.
 PEAK_FLOPS: dict[str, float] = {name: spec.peak[spec.precision] for name, spec in GPUS.items()}
 
 
@@ -355,118 +344,3 @@ def check_tokens(
             f"has {vocab_size} ids, 0 to {vocab_size - 1}"
         )
     return arr
-
-
-def get_batch(
-    tokens: np.ndarray, batch_size: int, block_size: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """``batch_size`` random windows of ``tokens``: inputs ``x (B, T)`` and targets ``y (B, T)``.
-
-    ``y`` is ``x`` shifted by one token: ``y[b, t] = tokens[start_b + t + 1]``. Both
-    frameworks draw from the same seeded generator, so they see the same batches.
-    """
-    tokens = np.asarray(tokens)
-    if len(tokens) < block_size + 1:
-        raise ValueError(f"need at least block_size + 1 = {block_size + 1} tokens, got {len(tokens)}")
-    starts = rng.integers(0, len(tokens) - block_size, size=batch_size)
-    idx = starts[:, None] + np.arange(block_size)[None, :]  # (B, T)
-    return tokens[idx].astype(np.int64), tokens[idx + 1].astype(np.int64)
-
-
-def lr_at(step: int, max_lr: float, warmup_steps: int, max_steps: int, min_lr: float = 0.0) -> float:
-    """Learning rate at ``step`` (0-based): linear warm-up to ``max_lr`` over ``warmup_steps``,
-    then cosine decay to ``min_lr`` at ``max_steps``, constant after."""
-    if step < warmup_steps:
-        return max_lr * (step + 1) / warmup_steps
-    if step >= max_steps:
-        return min_lr
-    progress = (step - warmup_steps) / max(1, max_steps - warmup_steps)
-    return min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (max_lr - min_lr)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train: shared by :func:`bigmodel.torch.gpt_train.train` and the TF twin.
-
-    Attributes:
-        max_steps: optimizer steps. batch_size: sequences per step (each ``block_size`` long).
-        lr, min_lr, warmup_steps: the schedule of :func:`lr_at`.
-        weight_decay: AdamW decay on parameters with 2 or more dimensions only (matrices
-            and embeddings, as nanoGPT); biases and LayerNorm gains are not decayed.
-        betas: AdamW's (β1, β2); (0.9, 0.95) as GPT-3. grad_clip: global norm (0 = off).
-        eval_interval: estimate train and val loss every this many steps (and at the end)
-            on ``eval_iters`` batches each. seed: for the batch order and the eval batches.
-    """
-
-    max_steps: int = 200
-    batch_size: int = 32
-    lr: float = 3e-3
-    min_lr: float = 3e-4
-    warmup_steps: int = 20
-    weight_decay: float = 0.1
-    betas: tuple[float, float] = (0.9, 0.95)
-    grad_clip: float = 1.0
-    eval_interval: int = 50
-    eval_iters: int = 10
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("max_steps", "batch_size", "eval_interval", "eval_iters"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)!r}")
-        if self.lr <= 0 or self.min_lr < 0 or self.warmup_steps < 0:
-            raise ValueError("TrainConfig needs lr > 0, min_lr >= 0 and warmup_steps >= 0")
-
-    def lr_at(self, step: int) -> float:
-        return lr_at(step, self.lr, self.warmup_steps, self.max_steps, self.min_lr)
-
-
-@dataclass
-class TrainHistory:
-    """What a GPT ``train`` returns: one entry per evaluation.
-
-    Attributes:
-        step: optimizer steps done at each evaluation.
-        loss, val_loss: mean cross-entropy (nats per token) on ``eval_iters`` batches.
-        seconds: training wall time (s) up to each evaluation, evaluation excluded.
-        first_step_seconds: wall time of the first step, which holds compilation.
-        tokens: training tokens processed.
-    """
-
-    step: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    first_step_seconds: float = 0.0
-    tokens: int = 0
-
-    @property
-    def tokens_per_second(self) -> float:
-        """Training throughput after the first (compiling) step, tokens/s."""
-        steady = self.seconds[-1] - self.first_step_seconds if self.seconds else 0.0
-        n_steps = self.step[-1] if self.step else 0
-        if steady <= 0 or n_steps <= 1:
-            return float("nan")
-        return self.tokens * (n_steps - 1) / n_steps / steady
-
-
-def eval_batches(
-    train: np.ndarray, val: np.ndarray, batch_size: int, block_size: int, n: int, seed: int
-) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
-    """Fixed evaluation batches (the same at every evaluation and in both frameworks)."""
-    rng = np.random.default_rng(seed + 1_000_003)
-    return {
-        split: [get_batch(data, batch_size, block_size, rng) for _ in range(n)]
-        for split, data in (("train", train), ("val", val))
-    }
-
-
-def bigram_loss(train: np.ndarray, val: np.ndarray, vocab_size: int, alpha: float = 1.0) -> float:
-    """Cross-entropy (nats/token) on ``val`` of a count-based bigram model fitted on ``train``.
-
-    ``P(b | a) = (count(a, b) + alpha) / (count(a) + alpha·V)`` (add-alpha smoothing).
-    """
-    counts = np.zeros((vocab_size, vocab_size), np.float64)
-    np.add.at(counts, (train[:-1], train[1:]), 1.0)
-    probs = (counts + alpha) / (counts.sum(axis=1, keepdims=True) + alpha * vocab_size)
-    return float(-np.mean(np.log(probs[val[:-1], val[1:]])))

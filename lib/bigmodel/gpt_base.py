@@ -1,19 +1,16 @@
-"""The framework-neutral half of the GPT: generation, checkpoints and the training loop.
+"""What the two frameworks' GPTs share: generation, and saving and loading weights.
 
 :class:`bigmodel.torch.gpt.GPT` and :class:`bigmodel.tf.gpt.GPT` inherit :class:`GPTBase`
 and supply only what differs between the frameworks: the forward pass on NumPy token ids
 (:meth:`GPTBase.next_logits`) and moving weights in and out as NumPy arrays
-(:meth:`GPTBase.to_numpy`, :meth:`GPTBase.load_numpy`). Their ``gpt_train.train`` functions
-call :func:`train_loop` with a framework's optimizer step. So the two packages generate,
-save, load and train by the same code, and return the same types: NumPy ids from
-``generate``, a :class:`~bigmodel.gpt.TrainHistory` from ``train``.
+(:meth:`GPTBase.to_numpy`, :meth:`GPTBase.load_numpy`). So the two packages generate,
+save and load by the same code, and ``generate`` returns NumPy ids in both (training:
+:mod:`bigmodel.gpt_train`).
 """
 
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,18 +18,12 @@ import numpy as np
 from .checkpoint import load_checkpoint, save_checkpoint
 from .gpt import (
     GPTConfig,
-    TrainConfig,
-    TrainHistory,
     check_sampling,
-    check_tokens,
-    eval_batches,
-    get_batch,
     param_shapes,
     sample_next,
 )
-from .progress import progress
 
-__all__ = ["GPTBase", "KVCache", "default_seed", "train_loop"]
+__all__ = ["GPTBase", "KVCache", "default_seed"]
 
 
 def default_seed() -> int:
@@ -170,56 +161,3 @@ def _as_ids(idx: Any) -> np.ndarray:
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"idx must hold integer token ids, got dtype {arr.dtype}")
     return arr.astype(np.int64)
-
-
-def train_loop(
-    step: Callable[[np.ndarray, np.ndarray, float], Any],
-    evaluate: Callable[[list[tuple[np.ndarray, np.ndarray]]], float],
-    sync: Callable[[Any], None],
-    train_tokens: np.ndarray,
-    val_tokens: np.ndarray,
-    cfg: TrainConfig,
-    block_size: int,
-    vocab_size: int,
-    show_progress: bool = True,
-    target_val_loss: float | None = None,
-) -> TrainHistory:
-    """The GPT training loop both frameworks run; they supply the three callables.
-
-    Args:
-        step: ``step(x (B, T), y (B, T), lr)`` does one optimizer step and returns the
-            loss (a framework tensor: reading it is left to ``sync``).
-        evaluate: mean loss (nats/token) over a list of ``(x, y)`` batches.
-        sync: waits for the device given the last step's return value, so timings are
-            real (a GPU runs asynchronously).
-        train_tokens, val_tokens: 1-D token ids; checked by :func:`bigmodel.gpt.check_tokens`.
-
-    Batches come from :func:`bigmodel.gpt.get_batch` with ``cfg.seed``, the evaluation
-    batches from :func:`bigmodel.gpt.eval_batches`: the same in both frameworks.
-    """
-    train_tokens = check_tokens(train_tokens, block_size, vocab_size, "train")
-    val_tokens = check_tokens(val_tokens, block_size, vocab_size, "val")
-    evals = eval_batches(train_tokens, val_tokens, cfg.batch_size, block_size, cfg.eval_iters,
-                         cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    hist = TrainHistory()
-    train_seconds = 0.0
-    for i in progress(range(cfg.max_steps), show_progress, desc="training"):
-        t0 = time.perf_counter()
-        xb, yb = get_batch(train_tokens, cfg.batch_size, block_size, rng)
-        loss = step(xb, yb, cfg.lr_at(i))
-        hist.tokens += cfg.batch_size * block_size
-        last = i + 1 == cfg.max_steps
-        if i == 0 or (i + 1) % cfg.eval_interval == 0 or last:
-            sync(loss)
-        train_seconds += time.perf_counter() - t0
-        if i == 0:
-            hist.first_step_seconds = train_seconds
-        if (i + 1) % cfg.eval_interval == 0 or last:
-            hist.step.append(i + 1)
-            hist.seconds.append(train_seconds)
-            hist.loss.append(evaluate(evals["train"]))
-            hist.val_loss.append(evaluate(evals["val"]))
-            if target_val_loss is not None and hist.val_loss[-1] <= target_val_loss:
-                break
-    return hist

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle as _Rect
 
-from .fcnn import activate, activate_grad
+from .numpy.fcnn import activate, activate_grad
 
 __all__ = [
     "confusion_matrix",
@@ -35,11 +35,11 @@ def plot_activations(
 ) -> Figure:
     """Two panels: σ(z) on the left and σ'(z) on the right, for each activation in ``names``.
 
-    Values come from :func:`bigmodel.fcnn.activate` and :func:`bigmodel.fcnn.activate_grad`,
+    Values come from :func:`bigmodel.numpy.fcnn.activate` and :func:`bigmodel.numpy.fcnn.activate_grad`,
     the functions the NumPy reference network uses, so the plot shows what the code computes.
 
     Args:
-        names: activation names from ``bigmodel.fcnn.ACTIVATIONS``.
+        names: activation names from ``bigmodel.numpy.fcnn.ACTIVATIONS``.
         z_range: the interval of pre-activations ``z`` drawn.
         num: number of sample points.
 

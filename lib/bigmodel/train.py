@@ -46,8 +46,9 @@ import numpy as np
 from .bench import cpu_name
 from .checkpoint import load_checkpoint
 from .files import atomic_write_text
-from .gpt import CONFIGS, GPTConfig, TrainConfig, get_batch
-from .tokenizer import CharTokenizer
+from .gpt import CONFIGS, GPTConfig
+from .gpt_train import TrainConfig, get_batch
+from .text.tokenizer import CharTokenizer
 
 __all__ = [
     "CORPORA",
@@ -90,7 +91,7 @@ class CheckBatches:
     """The fixed validation batches a checkpoint's stated loss is measured on.
 
     ``n`` batches of ``batch_size`` windows of ``block_size + 1`` tokens, drawn by
-    :func:`bigmodel.gpt.get_batch` from ``numpy.random.default_rng(seed)`` out of the
+    :func:`bigmodel.gpt_train.get_batch` from ``numpy.random.default_rng(seed)`` out of the
     validation split.
     """
 
@@ -262,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         "tokens_per_second": round(hist.tokens_per_second, 1),
         "history": {"step": hist.step, "train_loss": hist.loss, "val_loss": hist.val_loss},
         "final_val_loss_train_eval": hist.val_loss[-1],
-        "final_val_loss_train_eval_batches": f"bigmodel.gpt.eval_batches(train, val, "
+        "final_val_loss_train_eval_batches": f"bigmodel.gpt_train.eval_batches(train, val, "
         f"{cfg.batch_size}, {config.block_size}, {cfg.eval_iters}, seed={cfg.seed})['val']",
         "check_batches": spec.__dict__,
         "check_val_loss": check_loss,

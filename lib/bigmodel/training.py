@@ -2,7 +2,7 @@
 the checks every ``fit``, ``evaluate`` and ``predict`` run before a framework sees the data.
 
 A model's config says what its inputs are (``config.check_inputs``: feature rows for
-:class:`bigmodel.fcnn.FCNNConfig`, images for :class:`bigmodel.conv.CNNConfig`) and how
+:class:`bigmodel.numpy.fcnn.FCNNConfig`, images for :class:`bigmodel.numpy.cnn.CNNConfig`) and how
 many classes it has (``config.n_out``); :func:`check_dataset` and :func:`check_fit_args`
 are the one place that turns those into checked arrays. The loops of
 :mod:`bigmodel.torch.loop` and :mod:`bigmodel.tf.loop` trust what they return.

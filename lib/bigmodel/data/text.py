@@ -122,7 +122,7 @@ def tang_text(poems: TangPoems) -> str:
     The titles are left out because they are not verse: a median of 6 characters, but 66
     of them longer than 100 (whole sentences of prose), so a character model trained on them
     would spend capacity on prose and mix it into the lines whose form (5 or 7 characters
-    per half-line, :func:`bigmodel.poems.form_share`) the book measures. The blank line
+    per half-line, :func:`bigmodel.text.poems.form_share`) the book measures. The blank line
     marks where a poem ends, so a model learns to end a poem and to begin the next; a
     prompt of ``"\\n\\n"`` asks for a new poem. The text has 57,603 poems and 9,589
     distinct characters (the 9,588 of the poems and ``"\\n"``).

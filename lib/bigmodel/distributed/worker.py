@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from ..checkpoint import tensors_sha256
-from ..fcnn import FCNNConfig
-from ..fcnn import init_params as fcnn_init_params
 from ..gpt import CONFIGS, GPTConfig
 from ..gpt import init_params as gpt_init_params
 from ..inputs import positive_int
+from ..numpy.fcnn import FCNNConfig
+from ..numpy.fcnn import init_params as fcnn_init_params
 from ..training import check_dataset
 
 STATE_FORMAT = "bigmodel.distributed/1"

@@ -1,5 +1,5 @@
 """Keras' own multi-head attention layer run with the GPT's weights; mirrors
-:mod:`bigmodel.torch.attention`. Used to check :func:`bigmodel.attention.multi_head_attention`
+:mod:`bigmodel.torch.attention`. Used to check :func:`bigmodel.numpy.attention.multi_head_attention`
 (and so the book's GPT) against the framework's standard implementation."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def multihead_attention(
     Keras keeps one ``(C, H, Q)`` kernel and ``(H, Q)`` bias per projection (query, key,
     value) and an ``(H, Q, C)`` output kernel: the book's matrices, cut and reshaped.
     Computed in float64. Returns ``(y (B, T, C), weights (B, H, T, T))`` as NumPy arrays,
-    like :func:`bigmodel.attention.multi_head_attention`.
+    like :func:`bigmodel.numpy.attention.multi_head_attention`.
     """
     x = np.asarray(x, np.float64)
     B, T, C = x.shape

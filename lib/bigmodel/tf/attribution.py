@@ -1,5 +1,5 @@
 """Saliency and integrated gradients with TensorFlow's ``GradientTape``; mirrors
-:mod:`bigmodel.torch.attribution`, and :mod:`bigmodel.attribution` is the NumPy reference.
+:mod:`bigmodel.torch.attribution`, and :mod:`bigmodel.numpy.attribution` is the NumPy reference.
 
 ``model`` is any callable that maps float32 inputs ``(n, d)`` to logits ``(n, k)``, such
 as :class:`bigmodel.tf.fcnn.FCNN`. Results are float32 NumPy arrays ``(n, d)``.
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from ..attribution import check_features, check_target, integrated_gradients_of, saliency_of
+from ..numpy.attribution import check_features, check_target, integrated_gradients_of, saliency_of
 
 __all__ = ["integrated_gradients", "logit_gradient", "saliency"]
 
@@ -38,7 +38,7 @@ def logit_gradient(model: Any, x: Any, target: Any) -> np.ndarray:
 
 def saliency(model: Any, x: Any, target: Any) -> np.ndarray:
     """Gradient × input, ``x ⊙ ∂ logit[t] / ∂x``: ``(n, d)``
-    (:func:`bigmodel.attribution.saliency_of`)."""
+    (:func:`bigmodel.numpy.attribution.saliency_of`)."""
     return saliency_of(functools.partial(_grad, model), x, target)
 
 
@@ -47,5 +47,5 @@ def integrated_gradients(
 ) -> np.ndarray:
     """Integrated gradients of ``logit[t]`` from ``baseline`` (``None``: black) to ``x``,
     by the midpoint rule with ``steps`` points; ``(n, d)``. All points go through the
-    model in one batch of ``steps * n`` rows (:func:`bigmodel.attribution.integrated_gradients_of`)."""
+    model in one batch of ``steps * n`` rows (:func:`bigmodel.numpy.attribution.integrated_gradients_of`)."""
     return integrated_gradients_of(functools.partial(_grad, model), x, target, baseline, steps)

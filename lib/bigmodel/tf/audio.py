@@ -1,4 +1,4 @@
-"""Log-mel spectrograms in TensorFlow, matching :mod:`bigmodel.audio` (the NumPy reference).
+"""Log-mel spectrograms in TensorFlow, matching :mod:`bigmodel.numpy.audio` (the NumPy reference).
 
 ``tf.signal.stft`` is called with ``pad_end=False`` (its default; with ``True`` it adds a
 zero-padded last frame) and ``tf.signal.hann_window`` (periodic by default), with
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from .. import audio as _ref
 from ..inputs import positive_int, positive_number
+from ..numpy import audio as _ref
 
 __all__ = ["frame", "hann_window", "log_mel_spectrogram", "mel_filterbank", "power_spectrum"]
 
@@ -42,13 +42,14 @@ def _as_signal(signal: Any, n_fft: int, audio: bool = True) -> tf.Tensor:
 
 def frame(signal: Any, n_fft: int = 256, hop: int = 80) -> tf.Tensor:
     """Overlapping frames ``(..., T, n_fft)`` of ``signal (..., n_samples)``; frame ``t``
-    starts at sample ``t * hop`` (see :func:`bigmodel.audio.frame`)."""
+    starts at sample ``t * hop`` (see :func:`bigmodel.numpy.audio.frame`)."""
     n_fft, hop = positive_int(n_fft, "n_fft"), positive_int(hop, "hop")
     return tf.signal.frame(_as_signal(signal, n_fft, audio=False), n_fft, hop, pad_end=False, axis=-1)
 
 
 def hann_window(n_fft: int = 256, dtype: Any = None) -> tf.Tensor:
-    """The periodic Hann window ``(n_fft,)`` (see :func:`bigmodel.audio.hann_window`), float32 by default."""
+    """The periodic Hann window ``(n_fft,)`` (see :func:`bigmodel.numpy.audio.hann_window`),
+    float32 by default."""
     return tf.signal.hann_window(positive_int(n_fft, "n_fft"), periodic=True, dtype=dtype or tf.float32)
 
 
@@ -73,7 +74,7 @@ def mel_filterbank(
     f_min: float = 0.0,
     f_max: float | None = None,
 ) -> tf.Tensor:
-    """:func:`bigmodel.audio.mel_filterbank` as a float32 tensor ``(n_fft // 2 + 1, n_mels)``.
+    """:func:`bigmodel.numpy.audio.mel_filterbank` as a float32 tensor ``(n_fft // 2 + 1, n_mels)``.
 
     Not ``tf.signal.linear_to_mel_weight_matrix``: that one draws its triangles linear in
     mel rather than in Hz and zeroes the 0 Hz bin, so its features differ.
@@ -92,7 +93,7 @@ def log_mel_spectrogram(
     eps: float = 1e-10,
 ) -> tf.Tensor:
     """``ln(power_spectrum @ mel_filterbank + eps)``: float32 ``(..., T, n_mels)``; see
-    :func:`bigmodel.audio.log_mel_spectrogram` for the defaults and units."""
+    :func:`bigmodel.numpy.audio.log_mel_spectrogram` for the defaults and units."""
     power = power_spectrum(signal, n_fft, hop)
     filters = mel_filterbank(sample_rate, n_fft, n_mels, f_min, f_max)
     return tf.math.log(tf.tensordot(power, filters, axes=1) + positive_number(eps, "eps"))

@@ -1,8 +1,8 @@
-"""The small CNN of :class:`bigmodel.conv.CNNConfig` in TensorFlow, with a ``fit``-style loop.
+"""The small CNN of :class:`bigmodel.numpy.cnn.CNNConfig` in TensorFlow, with a ``fit``-style loop.
 
 TensorFlow's own layout is the book's canonical one (channels-last activations, kernels
 ``(kh, kw, C_in, C_out)``, flatten in ``(h, w, c)`` order), so the variables hold the
-NumPy arrays of :func:`bigmodel.conv.init_params` unchanged. Mirrors
+NumPy arrays of :func:`bigmodel.numpy.cnn.init_params` unchanged. Mirrors
 :mod:`bigmodel.torch.cnn` name for name.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from ..conv import CNNConfig, check_image_shape, check_images, check_params, init_params, param_shapes
 from ..inputs import float_dtype_hint
+from ..numpy.cnn import CNNConfig, check_image_shape, check_images, check_params, init_params, param_shapes
 
 # One loop per framework (.loop) serves the FCNN and the CNN; chapters call it from here.
 from .loop import evaluate as evaluate
@@ -38,7 +38,7 @@ class CNN(tf.Module):
     """``len(channels)`` blocks of conv - ReLU - pool, then flatten and dense; logits out.
 
     Input ``(n, H, W)`` or ``(n, H, W, C)`` float32 (channels-last), output ``(n, n_out)``.
-    Variables ``W1, b1, ...`` in the canonical layout of :func:`bigmodel.conv.param_shapes`.
+    Variables ``W1, b1, ...`` in the canonical layout of :func:`bigmodel.numpy.cnn.param_shapes`.
     """
 
     def __init__(self, config: CNNConfig, params: dict[str, np.ndarray] | None = None):

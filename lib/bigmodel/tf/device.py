@@ -6,7 +6,7 @@
   reserves nearly all GPU memory and PyTorch in the same process runs out.
 - Precision (:func:`precision`, the same words as PyTorch's): ``"bfloat16"`` on GPUs of
   compute capability 8.0 and newer, ``"float16"`` (with loss scaling) on 7.x such as the
-  T4, ``"float32"`` on CPUs and Apple GPUs (:func:`bigmodel.precision.precision_for`).
+  T4, ``"float32"`` on CPUs and Apple GPUs (:func:`bigmodel.hardware.precision_for`).
 - TF32: off (``tf.config.experimental.enable_tensor_float_32_execution(False)``) unless
   :func:`set_matmul_precision` ("high") turns it on.
 """
@@ -18,8 +18,7 @@ import warnings
 
 import tensorflow as tf
 
-from ..device_spec import parse_device
-from ..precision import precision_for
+from ..hardware import parse_device, precision_for
 
 _TF32_SET = False
 
@@ -68,7 +67,7 @@ def pick_device(prefer: str | None = None) -> str:
 
     Args:
         prefer: ``"cuda"``/``"gpu"``, ``"mps"`` (Apple GPU), ``"cpu"``, ``"cuda:1"`` or
-            ``"/GPU:1"`` (any case; see :mod:`bigmodel.device_spec`); ``None`` reads
+            ``"/GPU:1"`` (any case; see :mod:`bigmodel.hardware`); ``None`` reads
             ``BIGMODEL_DEVICE`` and else takes a GPU if there is one.
 
     Raises:
@@ -110,7 +109,7 @@ def precision(device: str) -> str:
     """The training precision on ``device``: ``"bfloat16"``, ``"float16"`` or ``"float32"``.
 
     The same policy and words as :func:`bigmodel.torch.precision`
-    (:func:`bigmodel.precision.precision_for`); ``BIGMODEL_PRECISION`` overrides it.
+    (:func:`bigmodel.hardware.precision_for`); ``BIGMODEL_PRECISION`` overrides it.
 
     Raises:
         RuntimeError: ``device`` is not available here.

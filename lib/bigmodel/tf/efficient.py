@@ -18,8 +18,8 @@ import tensorflow as tf
 
 from .. import distributed as core
 from ..gpt import GPTConfig, init_params
+from ..hardware import check_precision
 from ..inputs import positive_int
-from ..precision import check_precision
 from .fcnn import FCNN
 from .gpt import GPT
 from .loop import loss_fn

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from ..fcnn import ACTIVATIONS, PARAM_NAMES, FCNNConfig, check_params
 from ..inputs import features, float_dtype_hint
+from ..numpy.fcnn import ACTIVATIONS, PARAM_NAMES, FCNNConfig, check_params
 
 # One loop per framework (.loop) serves the FCNN and the CNN; chapters call it from here.
 from .loop import evaluate as evaluate
@@ -39,7 +39,7 @@ def _as_input(x: tf.Tensor | np.ndarray, n_in: int) -> tf.Tensor:
 
 
 class FCNN(tf.Module):
-    """``A2 = g(σ(X W1 + b1) W2 + b2)``; see :class:`bigmodel.fcnn.FCNNConfig`.
+    """``A2 = g(σ(X W1 + b1) W2 + b2)``; see :class:`bigmodel.numpy.fcnn.FCNNConfig`.
 
     Input ``(n, n_in)`` float32, output ``(n, n_out)``.
     """
@@ -48,7 +48,7 @@ class FCNN(tf.Module):
         super().__init__(name="fcnn")
         self.config = config
         if params is None:
-            from ..fcnn import init_params
+            from ..numpy.fcnn import init_params
 
             # NumPy's global generator, as in bigmodel.torch.fcnn: after seed_everything(s)
             # the two frameworks start from the same weights.

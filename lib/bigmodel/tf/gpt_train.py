@@ -1,8 +1,8 @@
 """Training of :class:`bigmodel.tf.gpt.GPT`; mirrors :mod:`bigmodel.torch.gpt_train`.
 
 Keras' AdamW (decoupled weight decay on matrices and embeddings only, epsilon 1e-8 as
-PyTorch), the schedule of :func:`bigmodel.gpt.lr_at` set before every step, clipping by
-global norm; the loop is :func:`bigmodel.gpt_base.train_loop`, shared with PyTorch, with
+PyTorch), the schedule of :func:`bigmodel.gpt_train.lr_at` set before every step, clipping by
+global norm; the loop is :func:`bigmodel.gpt_train.train_loop`, shared with PyTorch, with
 the same fixed evaluation batches and batch order. The precision follows the same policy
 and words (:func:`bigmodel.tf.precision`); float16 wraps the optimizer in a
 ``LossScaleOptimizer``. ``compile`` compiles the step with XLA.
@@ -15,9 +15,8 @@ import contextlib
 import numpy as np
 import tensorflow as tf
 
-from ..gpt import TrainConfig, TrainHistory
-from ..gpt_base import train_loop
-from ..precision import check_precision
+from ..gpt_train import TrainConfig, TrainHistory, train_loop
+from ..hardware import check_precision
 from .device import pick_device
 from .device import precision as device_precision
 from .gpt import GPT

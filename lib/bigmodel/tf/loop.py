@@ -29,7 +29,7 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 def loss_fn(output: tf.Tensor, y: tf.Tensor, loss: str) -> tf.Tensor:
     """Mean loss of ``output (n, k)`` against integer labels ``y (n,)``.
 
-    See :func:`bigmodel.fcnn.loss_value` for the definitions.
+    See :func:`bigmodel.numpy.fcnn.loss_value` for the definitions.
     """
     if loss == "mse":
         return tf.reduce_mean(tf.square(output - tf.one_hot(y, output.shape[1], dtype=output.dtype)))

@@ -1,5 +1,5 @@
 """PyTorch's own multi-head attention layer run with the GPT's weights; mirrors
-:mod:`bigmodel.tf.attention`. Used to check :func:`bigmodel.attention.multi_head_attention`
+:mod:`bigmodel.tf.attention`. Used to check :func:`bigmodel.numpy.attention.multi_head_attention`
 (and so the book's GPT) against the framework's standard implementation."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..attention import causal_mask
+from ..numpy.attention import causal_mask
 
 __all__ = ["multihead_attention"]
 
@@ -20,7 +20,7 @@ def multihead_attention(
 
     The layer stores ``in_proj_weight`` as ``(3C, C)``, output x input: the transpose of
     the book's ``c_attn``. Computed in float64. Returns ``(y (B, T, C), weights (B, H, T, T))``
-    as NumPy arrays, like :func:`bigmodel.attention.multi_head_attention`.
+    as NumPy arrays, like :func:`bigmodel.numpy.attention.multi_head_attention`.
     """
     x = np.asarray(x, np.float64)
     B, T, C = x.shape

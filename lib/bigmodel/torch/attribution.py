@@ -1,5 +1,5 @@
 """Saliency and integrated gradients with PyTorch's autograd; mirrors
-:mod:`bigmodel.tf.attribution`, and :mod:`bigmodel.attribution` is the NumPy reference.
+:mod:`bigmodel.tf.attribution`, and :mod:`bigmodel.numpy.attribution` is the NumPy reference.
 
 ``model`` is any module that maps float32 inputs ``(n, d)`` to logits ``(n, k)``, such as
 :class:`bigmodel.torch.fcnn.FCNN`. Results are float32 NumPy arrays ``(n, d)``.
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..attribution import check_features, check_target, integrated_gradients_of, saliency_of
+from ..numpy.attribution import check_features, check_target, integrated_gradients_of, saliency_of
 
 __all__ = ["integrated_gradients", "logit_gradient", "saliency"]
 
@@ -41,7 +41,7 @@ def logit_gradient(model: nn.Module, x: Any, target: Any) -> np.ndarray:
 
 def saliency(model: nn.Module, x: Any, target: Any) -> np.ndarray:
     """Gradient × input, ``x ⊙ ∂ logit[t] / ∂x``: ``(n, d)``
-    (:func:`bigmodel.attribution.saliency_of`)."""
+    (:func:`bigmodel.numpy.attribution.saliency_of`)."""
     return saliency_of(functools.partial(_grad, model), x, target)
 
 
@@ -50,5 +50,5 @@ def integrated_gradients(
 ) -> np.ndarray:
     """Integrated gradients of ``logit[t]`` from ``baseline`` (``None``: black) to ``x``,
     by the midpoint rule with ``steps`` points; ``(n, d)``. All points go through the
-    model in one batch of ``steps * n`` rows (:func:`bigmodel.attribution.integrated_gradients_of`)."""
+    model in one batch of ``steps * n`` rows (:func:`bigmodel.numpy.attribution.integrated_gradients_of`)."""
     return integrated_gradients_of(functools.partial(_grad, model), x, target, baseline, steps)

@@ -1,4 +1,4 @@
-"""Log-mel spectrograms in PyTorch, matching :mod:`bigmodel.audio` (the NumPy reference).
+"""Log-mel spectrograms in PyTorch, matching :mod:`bigmodel.numpy.audio` (the NumPy reference).
 
 ``torch.stft`` is called with ``center=False`` (its default, ``center=True``, pads
 ``n_fft // 2`` samples at both ends by reflection, which shifts every frame) and a
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import audio as _ref
 from ..inputs import positive_int, positive_number
+from ..numpy import audio as _ref
 
 __all__ = ["frame", "hann_window", "log_mel_spectrogram", "mel_filterbank", "power_spectrum"]
 
@@ -42,13 +42,14 @@ def _as_signal(signal: Any, n_fft: int, audio: bool = True) -> torch.Tensor:
 
 def frame(signal: Any, n_fft: int = 256, hop: int = 80) -> torch.Tensor:
     """Overlapping frames ``(..., T, n_fft)`` of ``signal (..., n_samples)``; frame ``t``
-    starts at sample ``t * hop`` (see :func:`bigmodel.audio.frame`)."""
+    starts at sample ``t * hop`` (see :func:`bigmodel.numpy.audio.frame`)."""
     n_fft, hop = positive_int(n_fft, "n_fft"), positive_int(hop, "hop")
     return _as_signal(signal, n_fft, audio=False).unfold(-1, n_fft, hop)
 
 
 def hann_window(n_fft: int = 256, dtype: Any = None) -> torch.Tensor:
-    """The periodic Hann window ``(n_fft,)`` (see :func:`bigmodel.audio.hann_window`), float32 by default."""
+    """The periodic Hann window ``(n_fft,)`` (see :func:`bigmodel.numpy.audio.hann_window`),
+    float32 by default."""
     return torch.hann_window(positive_int(n_fft, "n_fft"), periodic=True, dtype=dtype or torch.float32)
 
 
@@ -79,7 +80,7 @@ def mel_filterbank(
     f_min: float = 0.0,
     f_max: float | None = None,
 ) -> torch.Tensor:
-    """:func:`bigmodel.audio.mel_filterbank` as a float32 tensor ``(n_fft // 2 + 1, n_mels)``."""
+    """:func:`bigmodel.numpy.audio.mel_filterbank` as a float32 tensor ``(n_fft // 2 + 1, n_mels)``."""
     return torch.from_numpy(_ref.mel_filterbank(sample_rate, n_fft, n_mels, f_min, f_max).astype(np.float32))
 
 
@@ -94,7 +95,7 @@ def log_mel_spectrogram(
     eps: float = 1e-10,
 ) -> torch.Tensor:
     """``ln(power_spectrum @ mel_filterbank + eps)``: float32 ``(..., T, n_mels)``; see
-    :func:`bigmodel.audio.log_mel_spectrogram` for the defaults and units."""
+    :func:`bigmodel.numpy.audio.log_mel_spectrogram` for the defaults and units."""
     power = power_spectrum(signal, n_fft, hop)
     filters = mel_filterbank(sample_rate, n_fft, n_mels, f_min, f_max).to(power.device)
     return torch.log(power @ filters + positive_number(eps, "eps"))

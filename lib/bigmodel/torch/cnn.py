@@ -1,12 +1,12 @@
-"""The small CNN of :class:`bigmodel.conv.CNNConfig` in PyTorch, with a ``fit``-style loop.
+"""The small CNN of :class:`bigmodel.numpy.cnn.CNNConfig` in PyTorch, with a ``fit``-style loop.
 
 Inside, the model is written the PyTorch way: activations channels-first (NCHW), kernels
 ``(C_out, C_in, kh, kw)`` for ``F.conv2d``, and a flatten in ``(c, h, w)`` order. Its
-interface is the book's canonical layout, the same as :mod:`bigmodel.conv` and
+interface is the book's canonical layout, the same as :mod:`bigmodel.numpy.cnn` and
 :mod:`bigmodel.tf.cnn`: it takes channels-last images ``(n, H, W)`` or ``(n, H, W, C)``,
 and :meth:`CNN.load_numpy` / :meth:`CNN.to_numpy` convert the weights from and to the
-TensorFlow layout (:func:`~bigmodel.conv.kernel_tf_to_torch`,
-:func:`~bigmodel.conv.dense_nhwc_to_nchw`), so one dictionary of NumPy arrays gives the
+TensorFlow layout (:func:`~bigmodel.numpy.cnn.kernel_tf_to_torch`,
+:func:`~bigmodel.numpy.cnn.dense_nhwc_to_nchw`), so one dictionary of NumPy arrays gives the
 same outputs in all three.
 """
 
@@ -17,7 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..conv import (
+from ..inputs import float_dtype_hint
+from ..numpy.cnn import (
     CNNConfig,
     check_image_shape,
     check_images,
@@ -29,7 +30,6 @@ from ..conv import (
     kernel_torch_to_tf,
     param_shapes,
 )
-from ..inputs import float_dtype_hint
 
 # One loop per framework (.loop) serves the FCNN and the CNN; chapters call it from here.
 from .loop import evaluate as evaluate
@@ -74,7 +74,7 @@ class CNN(nn.Module):
         return flat @ getattr(self, f"W{d}") + getattr(self, f"b{d}")
 
     def load_numpy(self, params: dict[str, np.ndarray]) -> None:
-        """Copy NumPy arrays in the canonical layout (:func:`bigmodel.conv.param_shapes`) into
+        """Copy NumPy arrays in the canonical layout (:func:`bigmodel.numpy.cnn.param_shapes`) into
         the parameters, converting kernels and the dense rows to PyTorch's layout."""
         check_params(params, self.config)
         d = f"W{len(self.config.channels) + 1}"

@@ -6,7 +6,7 @@ Policy (stated once, used everywhere):
 - Precision (:func:`precision`, the same words in both frameworks): float32 weights;
   ``"bfloat16"`` autocast on CUDA GPUs of compute capability 8.0 and newer (Ampere on),
   ``"float16"`` autocast with a gradient scaler on older CUDA GPUs such as the T4,
-  ``"float32"`` on CPU and MPS (:func:`bigmodel.precision.precision_for`).
+  ``"float32"`` on CPU and MPS (:func:`bigmodel.hardware.precision_for`).
 - TF32: off, in matrix products and in cuDNN's convolutions, so results match the NumPy
   reference; :func:`set_matmul_precision` ("high") turns it on for both, for speed on
   Ampere and newer. PyTorch's own defaults differ (no TF32 in matrix products, TF32 in
@@ -20,8 +20,7 @@ import os
 
 import torch
 
-from ..device_spec import KINDS, parse_device
-from ..precision import precision_for
+from ..hardware import KINDS, parse_device, precision_for
 
 
 def _available(kind: str, index: int) -> bool:
@@ -55,7 +54,7 @@ def pick_device(prefer: str | None = None) -> torch.device:
 
     Args:
         prefer: ``"cuda"``, ``"mps"``, ``"cpu"`` (or ``"cuda:1"``, any case; see
-            :mod:`bigmodel.device_spec`); ``None`` reads ``BIGMODEL_DEVICE`` and else takes
+            :mod:`bigmodel.hardware`); ``None`` reads ``BIGMODEL_DEVICE`` and else takes
             the best available.
 
     Raises:
@@ -89,7 +88,7 @@ def describe_device(device: torch.device | str | None = None) -> str:
 def precision(device: torch.device | str) -> str:
     """The training precision on ``device``: ``"bfloat16"``, ``"float16"`` or ``"float32"``.
 
-    The book's policy (:func:`bigmodel.precision.precision_for`): bfloat16 on CUDA GPUs of
+    The book's policy (:func:`bigmodel.hardware.precision_for`): bfloat16 on CUDA GPUs of
     compute capability 8.0 and newer, float16 on older ones (T4), float32 elsewhere;
     ``BIGMODEL_PRECISION`` overrides it.
 

@@ -20,8 +20,8 @@ from torch.nn import functional as F
 
 from .. import distributed as core
 from ..gpt import GPTConfig, init_params
+from ..hardware import check_precision
 from ..inputs import positive_int
-from ..precision import check_precision
 from .fcnn import FCNN
 from .gpt import GPT
 

@@ -1,7 +1,7 @@
 """The source's fully connected network in PyTorch, with a ``fit``-style training loop.
 
 Weights are kept input x output (``W1`` is ``(d, h)``) as in the source and in
-:mod:`bigmodel.fcnn`, rather than ``nn.Linear``'s ``(out, in)``, so the same NumPy
+:mod:`bigmodel.numpy.fcnn`, rather than ``nn.Linear``'s ``(out, in)``, so the same NumPy
 arrays load into NumPy, PyTorch and TensorFlow without transposes.
 """
 
@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..fcnn import ACTIVATIONS, PARAM_NAMES, FCNNConfig, check_params
 from ..inputs import features, float_dtype_hint
+from ..numpy.fcnn import ACTIVATIONS, PARAM_NAMES, FCNNConfig, check_params
 
 # One loop per framework (.loop) serves the FCNN and the CNN; chapters call it from here.
 from .loop import evaluate as evaluate
@@ -25,7 +25,7 @@ _ACT = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "ident
 
 
 class FCNN(nn.Module):
-    """``A2 = g(σ(X W1 + b1) W2 + b2)``; see :class:`bigmodel.fcnn.FCNNConfig`.
+    """``A2 = g(σ(X W1 + b1) W2 + b2)``; see :class:`bigmodel.numpy.fcnn.FCNNConfig`.
 
     Input ``(n, n_in)`` float32, output ``(n, n_out)``.
     """
@@ -36,7 +36,7 @@ class FCNN(nn.Module):
         for name, shape in config.shapes.items():
             self.register_parameter(name, nn.Parameter(torch.zeros(shape)))
         if params is None:
-            from ..fcnn import init_params
+            from ..numpy.fcnn import init_params
 
             # NumPy's global generator, as in bigmodel.tf.fcnn: after seed_everything(s) the
             # two frameworks start from the same weights.

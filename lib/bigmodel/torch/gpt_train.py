@@ -1,9 +1,9 @@
 """Training of :class:`bigmodel.torch.gpt.GPT`; mirrors :mod:`bigmodel.tf.gpt_train`.
 
 AdamW with decoupled weight decay (Loshchilov and Hutter, 2019) on matrices and embeddings
-only, linear warm-up then cosine decay (:func:`bigmodel.gpt.lr_at`), gradient clipping by
+only, linear warm-up then cosine decay (:func:`bigmodel.gpt_train.lr_at`), gradient clipping by
 global norm, and a periodic loss estimate on fixed train and validation batches: the loop
-is :func:`bigmodel.gpt_base.train_loop`, shared with TensorFlow; this module supplies the
+is :func:`bigmodel.gpt_train.train_loop`, shared with TensorFlow; this module supplies the
 optimizer step. The precision follows the book's policy (:func:`bigmodel.torch.precision`):
 bfloat16 autocast on GPUs that compute it natively, float16 autocast with a gradient scaler
 on older CUDA GPUs, float32 on a CPU; ``precision=`` names another.
@@ -16,9 +16,8 @@ import contextlib
 import numpy as np
 import torch
 
-from ..gpt import TrainConfig, TrainHistory
-from ..gpt_base import train_loop
-from ..precision import check_precision
+from ..gpt_train import TrainConfig, TrainHistory, train_loop
+from ..hardware import check_precision
 from .device import precision as device_precision
 from .gpt import GPT
 
@@ -97,7 +96,7 @@ def train(
         target_val_loss: stop at the first evaluation whose validation loss is at or
             below this (for time-to-loss benchmarks).
 
-    Both frameworks draw the same batches from ``cfg.seed`` (:func:`bigmodel.gpt.get_batch`).
+    Both frameworks draw the same batches from ``cfg.seed`` (:func:`bigmodel.gpt_train.get_batch`).
     """
     device = _device_of(model)
     name = check_precision(precision) if precision is not None else device_precision(device)

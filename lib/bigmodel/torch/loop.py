@@ -30,7 +30,7 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 def loss_fn(output: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
     """Mean loss of ``output (n, k)`` against integer labels ``y (n,)``.
 
-    See :func:`bigmodel.fcnn.loss_value` for the definitions.
+    See :func:`bigmodel.numpy.fcnn.loss_value` for the definitions.
     """
     if loss == "mse":
         return F.mse_loss(output, F.one_hot(y, output.shape[1]).to(output.dtype))

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ..inputs import features, labels, positive_int
 from .fcnn import FCNNConfig, activate_grad, check_params, forward
-from .inputs import features, labels, positive_int
 
 __all__ = ["check_baseline", "check_features", "check_target", "integrated_gradients",
            "integrated_gradients_of", "logit_gradient", "midpoints", "repeat_target",

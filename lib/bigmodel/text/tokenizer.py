@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write_text
+from ..files import atomic_write_text
 
 __all__ = ["CharTokenizer"]
 

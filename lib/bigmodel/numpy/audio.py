@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .inputs import check_array, positive_int, positive_number
+from ..inputs import check_array, positive_int, positive_number
 
 __all__ = [
     "MAX_PEAK",

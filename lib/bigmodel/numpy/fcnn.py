@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .inputs import features, labels
-from .training import LOSSES as LOSSES
+from ..inputs import features, labels
+from ..training import LOSSES as LOSSES
 
 #: The activation functions ``σ`` and ``g`` that :class:`FCNNConfig` accepts.
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")

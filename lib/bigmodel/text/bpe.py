@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write_text
+from ..files import atomic_write_text
 
 __all__ = ["BYTE_ALPHABET", "BPE", "tokens_per_char", "train_bpe"]
 
@@ -42,7 +42,7 @@ def _tokenizers():
         if err.name != "tokenizers":
             raise
         raise ModuleNotFoundError(
-            "bigmodel.bpe needs Hugging Face tokenizers, which is not installed. Install it "
+            "bigmodel.text.bpe needs Hugging Face tokenizers, which is not installed. Install it "
             "with pip install 'bigmodel[text]' (or pip install tokenizers).",
             name="tokenizers",
         ) from err

@@ -4,7 +4,7 @@
 
 - activations are channels-last, NHWC: ``(N, H, W, C)`` (images, batch first);
 - convolution kernels are ``(kh, kw, C_in, C_out)``;
-- dense weights are input x output, ``(n_in, n_out)``, as in :mod:`bigmodel.fcnn`.
+- dense weights are input x output, ``(n_in, n_out)``, as in :mod:`bigmodel.numpy.fcnn`.
 
 PyTorch stores activations channels-first, NCHW ``(N, C, H, W)``, and kernels as
 ``(C_out, C_in, kh, kw)``. :func:`kernel_tf_to_torch`, :func:`kernel_torch_to_tf`,
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .inputs import check_array, float_dtype_hint
+from ..inputs import check_array, float_dtype_hint
 
 __all__ = [
     "PADDINGS",
