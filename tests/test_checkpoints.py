@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bigmodel import gpt, train
-from bigmodel.checkpoint import load_checkpoint, save_checkpoint
+from bigmodel.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
 from bigmodel.text import poems
 from bigmodel.text.tokenizer import CharTokenizer
 
@@ -60,6 +60,7 @@ def test_the_record_matches_the_file(corpus):
     assert rec["steps"] == rec["train_config"]["max_steps"]
     config, params, meta = load_checkpoint(path)
     assert config.to_dict() == rec["config"] and meta["corpus"] == corpus
+    assert meta["format"] == CHECKPOINT_FORMAT  # the checksum covers the config too
     assert gpt.param_count(config) == rec["parameters"]
     log = path.with_suffix(".log").read_text("utf-8")
     assert f"check batches {train.CheckBatches(**rec['check_batches'])}: " \

@@ -328,6 +328,18 @@ def test_train_state_refuses_bad_files(tmp_path):
     p.write_bytes(bytes(raw))
     with pytest.raises(ValueError, match="SHA-256"):
         dist.load_train_state(p)
+    # an edited step (the tensors intact) is caught too: resuming would skip or repeat steps
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    dist.save_train_state(p, {"w": np.ones(3, np.float32)}, {"w": np.zeros(3, np.float32)}, 5)
+    with safe_open(str(p), framework="numpy") as f:
+        meta, arrays = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    save_file(arrays, str(p), metadata={**meta, "step": "5"})  # the null case: unchanged
+    assert dist.load_train_state(p)[2] == 5
+    save_file(arrays, str(p), metadata={**meta, "step": "50"})
+    with pytest.raises(ValueError, match="corrupted or edited"):
+        dist.load_train_state(p)
     with pytest.raises(FileNotFoundError, match="no train-state"):
         dist.load_train_state(tmp_path / "missing.safetensors")
     (tmp_path / "x.pt").write_bytes(b"\x80\x04junk")

@@ -3,6 +3,13 @@
 One engine for all data sets: each file is accepted only if its SHA-256 matches
 :data:`~bigmodel.data.DATASETS`; a wrong file stops the search and is never overwritten;
 a download is verified before it is kept.
+
+Why not pooch, which fetches, caches and checks SHA-256 registries: where a cached file's
+hash differs from the registry, pooch downloads the file again in its place (its v0.1
+release notes: "If the hash is different from the registry, Pooch will download a new
+version of the file"). This book's contract is the opposite: a wrong file is named and
+left for the reader to inspect, never replaced. The engine also searches the offline
+copies of ``BIGMODEL_DATA`` and checks each member of an archive against its own SHA-256.
 """
 
 from __future__ import annotations

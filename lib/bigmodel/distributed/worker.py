@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checkpoint import tensors_sha256
+from ..checkpoint import checkpoint_sha256, tensors_sha256
+from ..files import atomic_write
 from ..gpt import CONFIGS, GPTConfig
 from ..gpt import init_params as gpt_init_params
 from ..inputs import positive_int
@@ -20,7 +21,7 @@ from ..numpy.fcnn import FCNNConfig
 from ..numpy.fcnn import init_params as fcnn_init_params
 from ..training import check_dataset
 
-STATE_FORMAT = "bigmodel.distributed/1"
+STATE_FORMAT = "bigmodel.distributed/2"
 
 
 def check_world_size(world_size: int, global_batch: int | None = None,
@@ -168,20 +169,18 @@ def save_train_state(path: str | os.PathLike, params: dict[str, np.ndarray],
     """Write weights and momentum after ``step`` steps as safetensors (never a pickle).
 
     Written to a temporary name and renamed, so a crash mid-write leaves the previous
-    checkpoint intact. The SHA-256 of the tensors goes in the metadata and is checked
-    by :func:`load_train_state`.
+    checkpoint intact. The SHA-256 of the tensors and the metadata (the step included,
+    :func:`bigmodel.checkpoint.checkpoint_sha256`) goes in the metadata and is checked by
+    :func:`load_train_state`.
     """
     from safetensors.numpy import save_file
 
     arrays = {f"param/{k}": np.ascontiguousarray(v, np.float32) for k, v in params.items()}
     arrays.update({f"momentum/{k}": np.ascontiguousarray(v, np.float32)
                    for k, v in momentum.items()})
-    meta = {"format": STATE_FORMAT, "step": str(int(step)), "sha256": tensors_sha256(arrays),
-            **(metadata or {})}
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(arrays, str(tmp), metadata=meta)
-    os.replace(tmp, path)
+    meta = {"format": STATE_FORMAT, "step": str(int(step)), **(metadata or {})}
+    meta["sha256"] = checkpoint_sha256(arrays, meta)
+    atomic_write(path, lambda tmp: save_file(arrays, tmp, metadata=meta))
 
 
 def load_train_state(path: str | os.PathLike) -> tuple[dict, dict, int, dict]:
@@ -189,7 +188,8 @@ def load_train_state(path: str | os.PathLike) -> tuple[dict, dict, int, dict]:
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: not such a file, or its tensors do not match their recorded SHA-256.
+        ValueError: not such a file (or one of an older format), or its tensors and
+            metadata do not match their recorded SHA-256.
     """
     from safetensors import safe_open
 
@@ -203,9 +203,11 @@ def load_train_state(path: str | os.PathLike) -> tuple[dict, dict, int, dict]:
     except Exception as err:
         raise ValueError(f"{path} is not a readable safetensors file: {err}") from err
     if meta.get("format") != STATE_FORMAT:
-        raise ValueError(f"{path} is not a bigmodel train state (format {meta.get('format')!r})")
-    if tensors_sha256(arrays) != meta.get("sha256"):
-        raise ValueError(f"{path}: the tensors do not match their recorded SHA-256 (corrupted)")
+        raise ValueError(f"{path} is not a bigmodel train state of format {STATE_FORMAT!r} "
+                         f"(format {meta.get('format')!r}); start the run again without --resume")
+    if checkpoint_sha256(arrays, meta) != meta.get("sha256"):
+        raise ValueError(f"{path}: the tensors and metadata do not match their recorded SHA-256 "
+                         "(corrupted or edited); start the run again without --resume")
     params = {k[6:]: v for k, v in arrays.items() if k.startswith("param/")}
     momentum = {k[9:]: v for k, v in arrays.items() if k.startswith("momentum/")}
     return params, momentum, int(meta["step"]), meta
