@@ -10,7 +10,9 @@ checked too: every glued number of an English page is on its Chinese page.
 
 from __future__ import annotations
 
+import ast
 import collections
+import json
 import re
 import subprocess
 import sys
@@ -177,11 +179,48 @@ def page_names() -> list[str]:
     return sorted(p.stem for p in (ROOT / "book").glob("*.ipynb"))
 
 
+def glued_values(page: str) -> dict[str, object]:
+    """The values a notebook glued, by name, read from its stored outputs."""
+    values = {}
+    for cell in json.loads((ROOT / "book" / f"{page}.ipynb").read_text(encoding="utf-8"))["cells"]:
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = out.get("data", {}).get("application/papermill.record/text/plain")
+            if name and text is not None:
+                values[name] = ast.literal_eval("".join(text))
+    return values
+
+
+def chinese_count_forms(page: str) -> dict[str, str]:
+    """``{"1746 亿": "174.6"}``: each Chinese count glued as ``KEY_zh`` (``glue_count``) and
+    what the English page shows for ``KEY``, in the format its prose uses."""
+    values = glued_values(page)
+    prose = (ROOT / "book" / "md" / f"{page}.md").read_text(encoding="utf-8")
+    forms = {}
+    for name, zh in values.items():
+        if not name.endswith("_zh"):
+            continue
+        base = name[: -len("_zh")]
+        fmts = set(re.findall(r"\{glue:text\}`" + re.escape(base) + r":([^`]+)`", prose))
+        assert len(fmts) == 1, f"{page}: {base} should have one format in the prose, has {fmts}"
+        forms[zh] = format(values[base], fmts.pop())
+    return forms
+
+
+def test_chinese_count_forms_pair_the_two_pages():
+    forms = chinese_count_forms("05_text_generation")
+    assert forms and all(re.search(r"[万亿]", zh) for zh in forms), forms
+    assert all(re.fullmatch(r"[\d.,]+", en) for en in forms.values()), forms
+
+
 @pytest.mark.parametrize("page", page_names())
 def test_every_glued_number_reaches_the_chinese_page(built_html, page):
+    """Chinese counts (``1746 亿``) stand for the English number they round the same way."""
     en = (built_html / "book" / f"{page}.html").read_text(encoding="utf-8")
     zh = (built_html / "zh" / "book" / f"{page}.html").read_text(encoding="utf-8")
-    want, got = collections.Counter(PASTED.findall(en)), collections.Counter(PASTED.findall(zh))
+    forms = chinese_count_forms(page)
+    want = collections.Counter(PASTED.findall(en))
+    got = collections.Counter(forms.get(v, v) for v in PASTED.findall(zh))
     assert want, f"{page}: no glued numbers found in the English page"
     assert want == got, f"{page}: glued values missing {want - got}, extra {got - want}"
 

@@ -42,6 +42,8 @@ GLOSSARY = ROOT / "book" / "glossary.md"
 KEEP_ENGLISH = "keep English:"
 
 GLUE = re.compile(r"\{glue:text\}`([^`]+)`")
+# a glued number followed by an English-style unit: "174.6 十亿", "2.9 百万", "1.17 × 10⁹"
+ENGLISH_UNIT_AFTER_GLUE = re.compile(r"\{glue:text\}`[^`]+`\s*(十亿|百万|×\s*10[⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
 # roles, double- and single-backtick code, display and inline math, link targets
 TOKEN = re.compile(
     r"\{[a-z:]+\}`[^`]*`|``.+?``|`[^`]+`|\$\$.+?\$\$|\$[^$]+\$|\]\([^)\s]+\)|<https?://[^>]+>",
@@ -124,6 +126,17 @@ def tokens(text: str) -> collections.Counter:
     return out
 
 
+def zh_variants(got: collections.Counter, want: collections.Counter) -> collections.Counter:
+    """``got`` with each glued ``KEY_zh`` (the Chinese-unit form of a count,
+    :func:`bigmodel.book.glue_count`) counted as the English role of ``KEY`` it stands for."""
+    out = collections.Counter()
+    for tok, n in got.items():
+        m = re.fullmatch(r"glue (\w+)_zh:s", tok)
+        partner = [w for w in want if m and w.startswith(f"glue {m.group(1)}:")]
+        out[partner[0] if partner else tok] += n
+    return out
+
+
 def source_quotes(msgid: str) -> list[str]:
     """The Chinese sentences the English quotes (in ASCII double quotes) from the source."""
     out = []
@@ -180,11 +193,14 @@ def check_entry(entry: polib.POEntry, page: str,
     for quote in source_quotes(entry.msgid):
         if _quote_marks(quote) not in _quote_marks(entry.msgstr):
             problems.append(f"the source's sentence is not quoted as it stands: {quote[:40]!r}")
-    want, got = tokens(entry.msgid), tokens(entry.msgstr)
+    want, got = tokens(entry.msgid), zh_variants(tokens(entry.msgstr), tokens(entry.msgid))
     if want != got:
         missing, extra = want - got, got - want
         problems.append(f"markup differs from the English: missing {sorted(missing)}, "
                         f"extra {sorted(extra)}")
+    for m in ENGLISH_UNIT_AFTER_GLUE.finditer(entry.msgstr):
+        problems.append(f"a glued count in English units ({m.group(0)!r}): Chinese counts in 万 "
+                        "and 亿; glue the count with bigmodel.book.glue_count and use KEY_zh")
     english = prose(entry.msgid)
     for en, zh in terms:
         if term_pattern(en).search(english) and zh not in entry.msgstr:

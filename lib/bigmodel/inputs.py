@@ -22,7 +22,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_array", "features", "labels", "positive_int", "positive_number", "float_dtype_hint"]
+__all__ = [
+    "check_array",
+    "features",
+    "float_dtype_hint",
+    "integer",
+    "labels",
+    "number",
+    "positive_int",
+    "positive_number",
+]
 
 
 def float_dtype_hint(name: str, dtype: Any, high: Any = None) -> str:
@@ -99,6 +108,7 @@ def features(x: Any, n_in: int, *, name: str = "x", allow_empty: bool = False) -
     The dtype of a floating array is kept (the NumPy reference computes in it); integer,
     boolean and object arrays are refused, and so are NaN and infinity.
     """
+    n_in = positive_int(n_in, "n_in")
 
     def rows(shape: tuple[int, ...]) -> None:
         if len(shape) != 2 or shape[1] != n_in:
@@ -113,6 +123,7 @@ def features(x: Any, n_in: int, *, name: str = "x", allow_empty: bool = False) -
 
 def labels(y: Any, n: int, n_out: int, *, name: str = "y") -> np.ndarray:
     """``y`` as an int64 array of ``n`` labels in ``[0, n_out)``, or a clear error."""
+    n, n_out = integer(n, "n", low=0), positive_int(n_out, "n_out")
     arr = np.asarray(y)
     if arr.shape != (n,):
         raise ValueError(f"{name} has shape {arr.shape}; expected ({n},): one integer label per row of x")
@@ -135,6 +146,25 @@ def positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def integer(value: Any, name: str, low: int | None = None, high: int | None = None, *,
+            hint: str = "") -> int:
+    """``value`` as an ``int`` if it is an integer (not a bool, not a float) in
+    ``[low, high]`` (either bound may be left open), else a ``ValueError`` naming ``name``
+    (and ending with ``hint``, how to fix it, when given).
+
+    NumPy integers are accepted; ``2.0`` is not, so that an id or a count computed in
+    floating point is noticed rather than truncated.
+    """
+    fix = f"; {hint}" if hint else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__}){fix}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        where = (f"from {low} to {high}" if low is not None and high is not None
+                 else f">= {low}" if low is not None else f"<= {high}")
+        raise ValueError(f"{name} must be an integer {where}, got {value!r}{fix}")
+    return int(value)
+
+
 def positive_number(value: Any, name: str) -> float:
     """``value`` as a float if it is finite and > 0, else a ``ValueError`` naming ``name``."""
     if (
@@ -145,3 +175,30 @@ def positive_number(value: Any, name: str) -> float:
     ):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
+
+
+def number(value: Any, name: str, low: float | None = None, high: float | None = None, *,
+           low_open: bool = False, high_open: bool = False, allow_inf: bool = False,
+           hint: str = "") -> float:
+    """``value`` as a float if it is a real number (not a bool, not a string) in the range
+    from ``low`` to ``high`` (either bound may be left open with ``None``; ``low_open``
+    and ``high_open`` exclude the bound itself), else a ``ValueError`` naming ``name``.
+
+    NaN is always refused; infinity only where ``allow_inf`` says it means something (no
+    limit). A share is ``number(p, "share", 0, 1)``. ``hint``, when given, ends the
+    message: how to fix it.
+    """
+    fix = f"; {hint}" if hint else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, got {value!r} ({type(value).__name__}){fix}")
+    value = float(value)
+    if math.isnan(value) or (math.isinf(value) and not allow_inf):
+        raise ValueError(f"{name} must be a finite number, got {value!r}{fix}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
+        hi = "" if high is None else f"{'<' if high_open else '<='} {high:g}"
+        raise ValueError(f"{name} must be a number {' and '.join(filter(None, [lo, hi]))}, "
+                         f"got {value!r}{fix}")
+    return value
