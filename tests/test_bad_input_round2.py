@@ -49,7 +49,7 @@ def test_bench_refuses_zero_instead_of_ignoring_it(flag, capsys):
     with pytest.raises(SystemExit) as err:
         bench.main(["gpt", "--framework", "torch", "--config", "nano", "--steps", "1", flag, "0"])
     assert err.value.code == 2
-    assert f"{flag} must be at least 1, got 0" in capsys.readouterr().err
+    assert f"{flag}: must be an integer >= 1, got 0" in capsys.readouterr().err
 
 
 def test_audio_on_the_16_bit_scale_and_bad_tensors_are_refused():
@@ -111,7 +111,7 @@ def test_the_distributed_worker_checks_its_flags_and_its_file(tmp_path, capsys):
     np.savez(data, x=np.zeros((8, 784), np.float32), y=np.zeros(8, np.int64))
     with pytest.raises(SystemExit) as err:
         torch_worker.main(["--data", str(data), "--out", str(tmp_path / "o"), "--batch", "0"])
-    assert err.value.code == 2 and "--batch must be at least 1, got 0" in capsys.readouterr().err
+    assert err.value.code == 2 and "--batch: must be an integer >= 1, got 0" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()  # nothing written (it used to write NaN losses)
     text = tmp_path / "d.txt"
     text.write_text("not arrays\n")

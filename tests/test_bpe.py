@@ -82,6 +82,15 @@ def test_save_and_load(tok, tmp_path):
         bpe.BPE.load(tmp_path / "other.json")
 
 
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe not utf-8", b'{"model": {"type": "BPE"}}'])
+def test_a_damaged_file_is_named(tmp_path, content):
+    """Empty, not UTF-8, or a BPE header tokenizers cannot build: our error, naming the file."""
+    path = tmp_path / "bpe.json"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"bpe\.json is not a BPE tokenizer file"):
+        bpe.BPE.load(path)
+
+
 def test_bad_input_gets_a_clear_error(tok):
     with pytest.raises(ValueError, match=r"vocab_size=100 is smaller than the byte alphabet.*>= 256"):
         bpe.train_bpe(TEXT, 100)

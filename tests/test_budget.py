@@ -89,7 +89,7 @@ def test_seconds_use_the_precision_each_gpu_trains_in():
 def test_bad_jobs_are_named():
     with pytest.raises(ValueError, match=r"Job\('x'\).precision='fp8'"):
         budget.Job("x", 1.0, "fp8")
-    with pytest.raises(ValueError, match=r"Job\('x'\).flops must be finite"):
+    with pytest.raises(ValueError, match=r"Job\('x'\).flops must be a finite number"):
         budget.Job("x", float("nan"))
 
 

@@ -166,7 +166,7 @@ def test_the_training_command_never_loses_a_file(shared_data, tmp_path, torch_on
     assert err.value.code == 2 and "holds an earlier run" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # a bad flag is refused before any write
         train.main([*small, "--steps", "0", "--out", str(out), "--overwrite"])
-    assert "--steps must be at least 1" in capsys.readouterr().err
+    assert "--steps: must be an integer >= 1" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # all kept, byte for byte
 
     assert train.main([*small, "--seed", "1", "--out", str(out), "--overwrite"]) == 0

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .inputs import integer, number
+
 __all__ = ["flip_labels", "random_augment", "rotate", "shift"]
 
 
@@ -101,9 +103,9 @@ def random_augment(
 ) -> np.ndarray:
     """Each image turned by an angle drawn uniformly from ``±max_degrees``, then shifted by
     whole pixels drawn uniformly from ``-max_shift..max_shift`` in each direction."""
+    max_shift = integer(max_shift, "max_shift", low=0)
     x, shape = _as_images(images)
-    if max_shift < 0 or max_degrees < 0:
-        raise ValueError("max_shift and max_degrees must be >= 0")
+    max_degrees = number(max_degrees, "max_degrees", 0, 180)
     rng = np.random.default_rng(rng)
     n = len(x)
     angles = rng.uniform(-max_degrees, max_degrees, n)
@@ -130,8 +132,7 @@ def flip_labels(
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"y holds labels from {y.min()} to {y.max()}; expected [0, {n_classes})")
-    if not (isinstance(share, int | float | np.floating) and 0.0 <= share <= 1.0):
-        raise ValueError(f"share must be a fraction in [0, 1] (0.2 for 20 %), got {share!r}")
+    share = number(share, "share", 0, 1, hint="a fraction: 0.2 for 20 %")
     rng = np.random.default_rng(rng)
     n = len(y)
     flipped = np.zeros(n, bool)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .flags import integer_flag, number_flag
 from .gpt import CONFIGS, flops_per_token, mfu, param_count, peak_flops
 from .gpt_train import TrainConfig
 from .hardware import PRECISIONS
@@ -164,35 +165,39 @@ def bench_gpt(args: argparse.Namespace) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line's flags, each checked by its type (:mod:`bigmodel.flags`)."""
+    positive = integer_flag(low=1)
     p = argparse.ArgumentParser(prog="python -m bigmodel.bench", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="what", required=True)
     g = sub.add_parser("gpt", help="GPT training throughput / time to a validation loss")
     g.add_argument("--framework", choices=("torch", "tf"), default="torch")
     g.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
     g.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best)")
-    g.add_argument("--batch-size", type=int, default=32)
-    g.add_argument("--block-size", type=int, default=None,
+    g.add_argument("--batch-size", type=positive, default=32)
+    g.add_argument("--block-size", type=positive, default=None,
                    help="context length (default: the config's; nanoGPT's CPU example uses 64)")
-    g.add_argument("--steps", type=int, default=30, help="timed steps (throughput mode)")
-    g.add_argument("--lr", type=float, default=3e-3)
+    g.add_argument("--steps", type=positive, default=30, help="timed steps (throughput mode)")
+    g.add_argument("--lr", type=number_flag(0, low_open=True), default=3e-3)
     g.add_argument("--compile", action="store_true", help="torch.compile / XLA jit_compile")
     g.add_argument("--precision", choices=PRECISIONS, default=None,
                    help="default: the device's (bfloat16 on Ampere+, float16 on a T4, float32)")
     g.add_argument("--tf32", action="store_true",
                    help="allow TF32 matrix products on Ampere+ (off by the book's policy)")
-    g.add_argument("--target-val-loss", type=float, default=None)
-    g.add_argument("--max-steps", type=int, default=5000, help="give up after (target mode)")
-    g.add_argument("--eval-interval", type=int, default=100)
-    g.add_argument("--eval-iters", type=int, default=10)
-    g.add_argument("--betas", type=float, nargs=2, default=(0.9, 0.95), metavar=("B1", "B2"),
+    g.add_argument("--target-val-loss", type=number_flag(0, low_open=True), default=None)
+    g.add_argument("--max-steps", type=positive, default=5000, help="give up after (target mode)")
+    g.add_argument("--eval-interval", type=positive, default=100)
+    g.add_argument("--eval-iters", type=positive, default=10)
+    g.add_argument("--betas", type=number_flag(0, 1, high_open=True), nargs=2, default=(0.9, 0.95),
+                   metavar=("B1", "B2"),
                    help="AdamW's betas (nanoGPT's shakespeare_char recipe: 0.9 0.99)")
-    g.add_argument("--threads", type=int, default=None, help="CPU threads (torch)")
+    g.add_argument("--threads", type=positive, default=None, help="CPU threads (torch)")
     g.add_argument("--out", type=Path, default=None, help="also write the JSON here")
-    args = p.parse_args(argv)
-    for flag in ("block_size", "threads"):  # 0 is not "unset": it is refused
-        if getattr(args, flag) is not None and getattr(args, flag) < 1:
-            p.error(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)  # 0 is not "unset": each flag's type refuses it
     if args.threads is not None and args.framework == "torch":
         import torch
 

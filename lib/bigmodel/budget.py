@@ -21,13 +21,13 @@ precision at a stated utilisation. They are estimates for a budget test, not mea
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from typing import Any
 
 from .gpt import GPTConfig, flops_per_token
 from .hardware import GPUS, KINDS, GPUSpec, check_precision  # noqa: F401  (re-exported: the budget's GPUs)
+from .inputs import integer, number, positive_int
 from .numpy.cnn import CNNConfig, conv_output_size
 
 BRANCHES = ("cpu", "gpu")
@@ -116,6 +116,7 @@ class StepCost:
 def gpt_step(config: GPTConfig, batch_size: int, train: bool = True) -> StepCost:
     """:class:`StepCost` of one GPT step on ``batch_size`` sequences of ``block_size`` tokens
     (an evaluation batch, ``train=False``: a third of the operations and token bytes)."""
+    batch_size = positive_int(batch_size, "batch_size")
     fixed, per_block = GPT_OPS
     per_token = config.n_embd * (GPT_BYTES_PER_TOKEN[0] + GPT_BYTES_PER_TOKEN[1] * config.n_layer)
     tokens = batch_size * config.block_size
@@ -150,14 +151,16 @@ class Job:
     def __post_init__(self) -> None:
         if self.precision != "auto":
             check_precision(self.precision, f"Job({self.name!r}).precision")
-        if not (self.flops >= 0 and math.isfinite(self.flops)):
-            raise ValueError(f"Job({self.name!r}).flops must be finite and >= 0, got {self.flops!r}")
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
-            raise ValueError(f"Job({self.name!r}).steps must be an int >= 0, got {self.steps!r}")
+        number(self.flops, f"Job({self.name!r}).flops", 0)
+        integer(self.steps, f"Job({self.name!r}).steps", low=0)
 
 
 def seconds(jobs: list[Job], gpu: str = "T4", utilisation: float = UTILISATION) -> float:
     """Estimated seconds for ``jobs`` on ``gpu`` at ``utilisation`` of its dense peak."""
+    utilisation = number(utilisation, "utilisation", 0, 1, low_open=True,
+                         hint="a share of the peak: 0.25 for 25 %")
+    if gpu not in GPUS:
+        raise ValueError(f"gpu {gpu!r} is not in the budget's table; use one of {sorted(GPUS)}")
     spec = GPUS[gpu]
     total = 0.0
     for job in jobs:
@@ -181,6 +184,8 @@ def predict_seconds(jobs: list[Job], gpu: str = "T4", utilisation: float = UTILI
 def report(jobs: list[Job], gpus: tuple[str, ...] = ("T4", "A100"),
            utilisation: float = UTILISATION) -> str:
     """A few lines: each job's FLOPs, and the estimated time on each GPU."""
+    utilisation = number(utilisation, "utilisation", 0, 1, low_open=True,
+                         hint="a share of the peak: 0.25 for 25 %")
     lines = [f"{j.name:32s} {j.flops:9.2e} FLOPs  {j.precision}" for j in jobs]
     for gpu in gpus:
         lines.append(f"{gpu} at {utilisation:.0%} of peak: about "
@@ -196,6 +201,7 @@ def dense_flops(layer_sizes: list[int] | tuple[int, ...], samples: float, train:
 
     2 per multiply-add in the forward pass; training adds a backward pass of twice that.
     """
+    samples = number(samples, "samples", 0)
     macs = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:], strict=False))
     return (6.0 if train else 2.0) * macs * samples
 
@@ -206,6 +212,7 @@ def cnn_flops(config: CNNConfig, samples: float, train: bool = True) -> float:
     Counts the convolutions' and the dense layer's multiply-adds (pooling and ReLU are
     comparatively free); training triples the forward pass.
     """
+    samples = number(samples, "samples", 0)
     h, w, c = config.height, config.width, config.in_channels
     macs = 0
     for c_out in config.channels:
@@ -219,5 +226,6 @@ def cnn_flops(config: CNNConfig, samples: float, train: bool = True) -> float:
 
 def gpt_flops(config: GPTConfig, tokens: float, train: bool = True) -> float:
     """FLOPs of the GPT on ``tokens`` tokens (:func:`bigmodel.gpt.flops_per_token`)."""
+    tokens = number(tokens, "tokens", 0)
     per_token = flops_per_token(config)
     return per_token * tokens if train else per_token / 3.0 * tokens

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .inputs import positive_int
+from .inputs import integer, positive_int
 
 __all__ = ["all_secrets", "exposure", "mean_random_exposure", "plant", "rank",
            "secret_log_perplexity"]
@@ -132,6 +132,7 @@ def secret_log_perplexity(
 def rank(scores: Sequence[float] | np.ndarray, index: int) -> int:
     """Rank of candidate ``index`` by log-perplexity ``scores`` (lower = more likely):
     1 + the number of candidates strictly more likely. Ties count in its favour."""
+    index = integer(index, "index", low=0)
     s = np.asarray(scores, np.float64).reshape(-1)
     if not 0 <= index < len(s):
         raise ValueError(f"index {index} is outside the {len(s)} candidates")

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from .hardware import GPUS, find_gpu
+from .inputs import number, positive_int
 
 __all__ = [
     "CONFIGS",
@@ -75,8 +76,7 @@ class GPTConfig:
                 f"GPTConfig.n_embd={self.n_embd} is not divisible by n_head={self.n_head}: "
                 "each head gets n_embd / n_head dimensions"
             )
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"GPTConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        number(self.dropout, "GPTConfig.dropout", 0, 1, high_open=True)
         if not isinstance(self.bias, bool):
             raise ValueError(f"GPTConfig.bias must be True or False, got {self.bias!r}")
 
@@ -235,6 +235,7 @@ def flops_per_token(config: GPTConfig) -> float:
 
 def training_flops(n_params: float, n_tokens: float) -> float:
     """The ``6·N·D`` estimate of training compute in FLOPs (Kaplan et al., 2020)."""
+    n_params, n_tokens = number(n_params, "n_params", 0), number(n_tokens, "n_tokens", 0)
     return 6.0 * n_params * n_tokens
 
 
@@ -253,8 +254,10 @@ def mfu(tokens_per_second: float, config: GPTConfig, peak: float | None) -> floa
 
     ``None`` when the peak is unknown (CPUs): there is then no honest denominator.
     """
+    tokens_per_second = number(tokens_per_second, "tokens_per_second", 0)
     if peak is None:
         return None
+    peak = number(peak, "peak", 0, low_open=True, hint="FLOP/s, or None where unknown")
     return tokens_per_second * flops_per_token(config) / peak
 
 
@@ -263,15 +266,13 @@ def mfu(tokens_per_second: float, config: GPTConfig, peak: float | None) -> floa
 
 def check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
     """Raise ``ValueError`` for ``temperature <= 0``, ``top_k < 1`` or ``top_p`` outside (0, 1]."""
-    if not (isinstance(temperature, (int, float)) and temperature > 0 and math.isfinite(temperature)):
-        raise ValueError(
-            f"temperature must be a finite number > 0, got {temperature!r}; "
-            "for greedy decoding use top_k=1"
-        )
-    if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k < 1):
+    number(temperature, "temperature", 0, low_open=True,
+           hint="for greedy decoding use top_k=1")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer))
+                              or top_k < 1):
         raise ValueError(f"top_k must be an int >= 1 or None, got {top_k!r}")
-    if top_p is not None and not (0.0 < top_p <= 1.0):
-        raise ValueError(f"top_p must be in (0, 1] or None, got {top_p!r}")
+    if top_p is not None:
+        number(top_p, "top_p", 0, 1, low_open=True, hint="or None to keep every token")
 
 
 def sample_next(
@@ -325,6 +326,8 @@ def check_tokens(
     Args:
         split: which data the tokens are (``"train"``, ``"val"``), named in the message.
     """
+    block_size = positive_int(block_size, "block_size")
+    vocab_size = positive_int(vocab_size, "vocab_size")
     arr = np.asarray(tokens)
     if arr.ndim != 1:
         raise ValueError(

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .gpt import check_tokens
+from .inputs import integer, number, positive_int
 from .progress import progress
 
 __all__ = [
@@ -38,6 +39,8 @@ def get_batch(
     ``y`` is ``x`` shifted by one token: ``y[b, t] = tokens[start_b + t + 1]``. Both
     frameworks draw from the same seeded generator, so they see the same batches.
     """
+    batch_size = positive_int(batch_size, "batch_size")
+    block_size = positive_int(block_size, "block_size")
     tokens = np.asarray(tokens)
     if len(tokens) < block_size + 1:
         raise ValueError(f"need at least block_size + 1 = {block_size + 1} tokens, got {len(tokens)}")
@@ -49,6 +52,11 @@ def get_batch(
 def lr_at(step: int, max_lr: float, warmup_steps: int, max_steps: int, min_lr: float = 0.0) -> float:
     """Learning rate at ``step`` (0-based): linear warm-up to ``max_lr`` over ``warmup_steps``,
     then cosine decay to ``min_lr`` at ``max_steps``, constant after."""
+    step = integer(step, "step", low=0)
+    warmup_steps = integer(warmup_steps, "warmup_steps", low=0)
+    max_lr = number(max_lr, "max_lr", 0)
+    min_lr = number(min_lr, "min_lr", 0, max_lr)
+    max_steps = positive_int(max_steps, "max_steps")
     if step < warmup_steps:
         return max_lr * (step + 1) / warmup_steps
     if step >= max_steps:
@@ -85,10 +93,13 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in ("max_steps", "batch_size", "eval_interval", "eval_iters"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)!r}")
-        if self.lr <= 0 or self.min_lr < 0 or self.warmup_steps < 0:
-            raise ValueError("TrainConfig needs lr > 0, min_lr >= 0 and warmup_steps >= 0")
+            integer(getattr(self, name), f"TrainConfig.{name}", low=1)
+        for name in ("warmup_steps", "seed"):
+            integer(getattr(self, name), f"TrainConfig.{name}", low=0)
+        number(self.lr, "TrainConfig.lr", 0, low_open=True)
+        number(self.min_lr, "TrainConfig.min_lr", 0, self.lr)
+        number(self.weight_decay, "TrainConfig.weight_decay", 0)
+        number(self.grad_clip, "TrainConfig.grad_clip", 0, hint="0 turns clipping off")
 
     def lr_at(self, step: int) -> float:
         return lr_at(step, self.lr, self.warmup_steps, self.max_steps, self.min_lr)
@@ -127,6 +138,7 @@ def eval_batches(
     train: np.ndarray, val: np.ndarray, batch_size: int, block_size: int, n: int, seed: int
 ) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
     """Fixed evaluation batches (the same at every evaluation and in both frameworks)."""
+    n, seed = positive_int(n, "n"), integer(seed, "seed", low=0)
     rng = np.random.default_rng(seed + 1_000_003)
     return {
         split: [get_batch(data, batch_size, block_size, rng) for _ in range(n)]
@@ -139,6 +151,8 @@ def bigram_loss(train: np.ndarray, val: np.ndarray, vocab_size: int, alpha: floa
 
     ``P(b | a) = (count(a, b) + alpha) / (count(a) + alpha·V)`` (add-alpha smoothing).
     """
+    vocab_size = positive_int(vocab_size, "vocab_size")
+    alpha = number(alpha, "alpha", 0, low_open=True)
     counts = np.zeros((vocab_size, vocab_size), np.float64)
     np.add.at(counts, (train[:-1], train[1:]), 1.0)
     probs = (counts + alpha) / (counts.sum(axis=1, keepdims=True) + alpha * vocab_size)
@@ -170,6 +184,8 @@ def train_loop(
     Batches come from :func:`get_batch` with ``cfg.seed``, the evaluation
     batches from :func:`eval_batches`: the same in both frameworks.
     """
+    if target_val_loss is not None:
+        number(target_val_loss, "target_val_loss", 0, low_open=True, hint="or None")
     train_tokens = check_tokens(train_tokens, block_size, vocab_size, "train")
     val_tokens = check_tokens(val_tokens, block_size, vocab_size, "val")
     evals = eval_batches(train_tokens, val_tokens, cfg.batch_size, block_size, cfg.eval_iters,

@@ -26,6 +26,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from .inputs import number
+
 __all__ = [
     "GPUS",
     "KINDS",
@@ -123,6 +125,12 @@ class GPUSpec:
     capability: tuple[int, int]
     peak: dict[str, float] = field(default_factory=dict)
     bandwidth: float = 0.0
+
+    def __post_init__(self) -> None:
+        number(self.bandwidth, f"GPUSpec({self.name!r}).bandwidth", 0, hint="in bytes/s")
+        for precision, flops in self.peak.items():
+            number(flops, f"GPUSpec({self.name!r}).peak[{precision!r}]", 0, low_open=True,
+                   hint="in FLOP/s")
 
     @property
     def precision(self) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle as _Rect
 
+from .inputs import integer, labels, positive_int
 from .numpy.fcnn import activate, activate_grad
 
 __all__ = [
@@ -46,6 +47,7 @@ def plot_activations(
     Returns:
         A figure with 2 axes.
     """
+    num = integer(num, "num", low=2)
     z = np.linspace(z_range[0], z_range[1], num)
     fig = Figure(figsize=(9, 3.4), layout="constrained")
     ax_f, ax_d = fig.subplots(1, 2)
@@ -155,9 +157,13 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, k: int = 10) -> np.
     Args:
         y_true, y_pred: ``(n,)`` integer labels in ``[0, k)``.
     """
+    k = positive_int(k, "k")
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
         raise ValueError(f"need two (n,) label arrays, got {y_true.shape} and {y_pred.shape}")
+    # a label outside [0, k) would land in another class's cell
+    y_true = labels(y_true, len(y_true), k, name="y_true")
+    y_pred = labels(y_pred, len(y_pred), k, name="y_pred")
     return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k).astype(np.int64)
 
 
@@ -206,6 +212,7 @@ def plot_image_grid(
     Returns:
         A figure with ``ceil(m / ncols) * ncols`` axes and ``m`` images.
     """
+    ncols = positive_int(ncols, "ncols")
     images = np.asarray(images)
     if images.ndim == 2:
         images = images.reshape(len(images), *image_shape)
@@ -239,6 +246,7 @@ def plot_misclassified(
     Returns:
         See :func:`plot_image_grid`; ``min(n, number of errors)`` images.
     """
+    n, ncols = integer(n, "n", low=0), positive_int(ncols, "ncols")
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:n]
     titles = [f"{y_true[i]}→{y_pred[i]}" for i in wrong]
     return plot_image_grid(np.asarray(x)[wrong], titles=titles, ncols=ncols)
@@ -255,6 +263,7 @@ def plot_weight_images(
     Returns:
         See :func:`plot_image_grid`; ``n`` images.
     """
+    n, ncols = integer(n, "n", low=0), positive_int(ncols, "ncols")
     W1 = np.asarray(W1)
     cols = W1[:, :n].T.reshape(-1, *image_shape)
     return plot_image_grid(cols, titles=[f"unit {j}" for j in range(len(cols))], ncols=ncols,

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .inputs import positive_int
+
 #: The weights file inside the package, and its published SHA-256.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
@@ -66,6 +68,7 @@ def load_sentence_encoder(device: str | None = None):
 
 def embed(encoder, texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
     """Sentence embeddings ``(n, 384)`` float32, each of unit length (cosine-ready)."""
+    batch_size = positive_int(batch_size, "batch_size")
     return encoder.encode(
         list(texts),
         batch_size=batch_size,

@@ -33,7 +33,6 @@ import datetime
 import hashlib
 import importlib.resources
 import json
-import math
 import os
 import platform
 import sys
@@ -46,8 +45,10 @@ import numpy as np
 from .bench import cpu_name
 from .checkpoint import load_checkpoint
 from .files import atomic_write_text
+from .flags import integer_flag, number_flag
 from .gpt import CONFIGS, GPTConfig
 from .gpt_train import TrainConfig, get_batch
+from .inputs import integer, number, positive_int
 from .text.tokenizer import CharTokenizer
 
 __all__ = [
@@ -82,6 +83,7 @@ def corpus_text(corpus: str, data_dir: str | os.PathLike | None = None) -> str:
 
 def split_ids(ids: np.ndarray, train_share: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
     """``(train, val)``: the first ``train_share`` of the ids and the rest, as chapter 05."""
+    train_share = number(train_share, "train_share", 0, 1, low_open=True, high_open=True)
     n_train = int(train_share * len(ids))
     return ids[:n_train], ids[n_train:]
 
@@ -98,6 +100,11 @@ class CheckBatches:
     n: int = 4
     batch_size: int = 16
     seed: int = 1234
+
+    def __post_init__(self) -> None:
+        positive_int(self.n, "n")
+        positive_int(self.batch_size, "batch_size")
+        integer(self.seed, "seed", low=0)
 
 
 def check_batches(
@@ -150,20 +157,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", choices=CORPORA, required=True)
     p.add_argument("--config", default="small", choices=sorted(CONFIGS),
                    help="named GPTConfig to start from (bigmodel.gpt.CONFIGS); default small")
-    p.add_argument("--n-layer", type=int, help="override the config's n_layer")
-    p.add_argument("--n-head", type=int, help="override the config's n_head")
-    p.add_argument("--n-embd", type=int, help="override the config's n_embd (width)")
-    p.add_argument("--block-size", type=int, help="override the config's context length")
-    p.add_argument("--dropout", type=float, help="override the config's dropout")
-    p.add_argument("--steps", type=int, default=2000, help="optimizer steps")
-    p.add_argument("--batch", type=int, default=16, help="sequences per step")
-    p.add_argument("--lr", type=float, default=3e-3, help="peak learning rate")
-    p.add_argument("--min-lr", type=float, help="final learning rate (default lr / 10)")
-    p.add_argument("--warmup", type=int, default=100, help="warm-up steps")
-    p.add_argument("--eval-interval", type=int, default=250)
-    p.add_argument("--eval-iters", type=int, default=20)
-    p.add_argument("--seed", type=int, default=0, help="initialisation and batch order")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads (torch.set_num_threads)")
+    positive = integer_flag(low=1)
+    p.add_argument("--n-layer", type=positive, help="override the config's n_layer")
+    p.add_argument("--n-head", type=positive, help="override the config's n_head")
+    p.add_argument("--n-embd", type=positive, help="override the config's n_embd (width)")
+    p.add_argument("--block-size", type=positive, help="override the config's context length")
+    p.add_argument("--dropout", type=number_flag(0, 1, high_open=True),
+                   help="override the config's dropout")
+    p.add_argument("--steps", type=positive, default=2000, help="optimizer steps")
+    p.add_argument("--batch", type=positive, default=16, help="sequences per step")
+    p.add_argument("--lr", type=number_flag(0, low_open=True), default=3e-3,
+                   help="peak learning rate")
+    p.add_argument("--min-lr", type=number_flag(0), help="final learning rate (default lr / 10)")
+    p.add_argument("--warmup", type=integer_flag(low=0), default=100, help="warm-up steps")
+    p.add_argument("--eval-interval", type=positive, default=250)
+    p.add_argument("--eval-iters", type=positive, default=20)
+    p.add_argument("--seed", type=integer_flag(low=0), default=0,
+                   help="initialisation and batch order")
+    p.add_argument("--threads", type=positive, default=1,
+                   help="CPU threads (torch.set_num_threads)")
     p.add_argument("--out", required=True,
                    help="output folder (created if missing); the shipped checkpoints are in "
                    "lib/bigmodel/checkpoints")
@@ -278,23 +290,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check_args(args: argparse.Namespace) -> str | None:
-    """What is wrong with the flags, in one line, or ``None``; needs no framework."""
-    for flag in ("steps", "batch", "eval_interval", "eval_iters", "threads"):
-        v = getattr(args, flag)
-        if v < 1:
-            return f"--{flag.replace('_', '-')} must be at least 1, got {v}"
-    for flag in ("n_layer", "n_head", "n_embd", "block_size"):
-        v = getattr(args, flag)
-        if v is not None and v < 1:
-            return f"--{flag.replace('_', '-')} must be at least 1, got {v}"
-    if args.warmup < 0:
-        return f"--warmup must be >= 0, got {args.warmup}"
-    if not (args.lr > 0 and math.isfinite(args.lr)):
-        return f"--lr must be a finite number > 0, got {args.lr}"
-    if args.min_lr is not None and not 0 <= args.min_lr <= args.lr:
+    """What is wrong with the flags together, in one line, or ``None``; needs no framework
+    (each flag alone was checked by its type as it was parsed, :mod:`bigmodel.flags`)."""
+    if args.min_lr is not None and args.min_lr > args.lr:
         return f"--min-lr must lie in [0, --lr], got {args.min_lr}"
-    if args.dropout is not None and not 0 <= args.dropout < 1:
-        return f"--dropout must lie in [0, 1), got {args.dropout}"
+    overrides = {k: v for k in ("n_layer", "n_head", "n_embd", "block_size")
+                 if (v := getattr(args, k)) is not None}
+    try:  # the shape, before the corpus is read (its vocabulary size does not matter here)
+        CONFIGS[args.config].replace(vocab_size=2, **overrides)
+    except ValueError as err:
+        return f"the model's shape: {err}"
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         return f"--out {out} is a file; name a folder"

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .inputs import labels, positive_int, positive_number
+from .inputs import integer, labels, positive_int, positive_number
 
 #: The losses, mean squared error on one-hot targets (the source) or cross-entropy.
 LOSSES = ("mse", "cross_entropy")
@@ -57,6 +57,7 @@ def batch_indices(
     The last batch may be smaller. Both frameworks call this with the same generator,
     so a seeded run visits the samples in the same order in PyTorch and in TensorFlow.
     """
+    n, batch_size = integer(n, "n", low=0), positive_int(batch_size, "batch_size")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     order = rng.permutation(n) if rng is not None else np.arange(n)

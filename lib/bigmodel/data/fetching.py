@@ -28,6 +28,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path, PurePosixPath
 
+from ..inputs import number
 from .sources import (
     DATASETS,
     ChecksumError,
@@ -341,6 +342,7 @@ def fetch(
         DataNotFoundError: no place had the files and the download was impossible;
             the message names every place looked in.
     """
+    timeout = number(timeout, "timeout", 0, low_open=True, hint="in seconds")
     return _locate(name, data_dir, download, timeout)[0]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..inputs import integer
 from .fetching import _locate
 
 
@@ -26,6 +27,7 @@ def read_wav(source: str | os.PathLike | bytes, *, sample_rate: int = 8000, name
 
     The 16-bit integers are divided by 32,768, so full scale is -1.0 ... 0.99997.
     """
+    sample_rate = integer(sample_rate, "sample_rate", low=1)
     name = name or (f"{len(source):,} bytes of WAV" if isinstance(source, bytes) else str(source))
     try:
         with wave.open(io.BytesIO(source) if isinstance(source, bytes) else os.fspath(source), "rb") as w:

@@ -41,6 +41,7 @@ from .launcher import (
 from .memory import (
     median_seconds,
     peak_memory_main,
+    peak_memory_parser,
     peak_rss_mb,
     return_freed_memory,
     rss_mb,
@@ -83,6 +84,7 @@ __all__ = [
     "median_seconds",
     "model_config",
     "peak_memory_main",
+    "peak_memory_parser",
     "peak_rss_mb",
     "return_freed_memory",
     "port_in_use",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..inputs import positive_int
+from ..inputs import integer, number, positive_int
 
 ZERO_STAGES = (0, 1, 2, 3)
 
@@ -18,6 +18,8 @@ def allreduce_bytes(n_params: int, world_size: int, bytes_per_value: int = 4) ->
     device stays about twice the model's gradient as the ring grows. ``N = 1`` sends
     nothing. ``bytes_per_value``: 4 for float32 gradients, 2 for bf16/fp16.
     """
+    n_params = integer(n_params, "n_params", low=0)
+    bytes_per_value = positive_int(bytes_per_value, "bytes_per_value")
     n = positive_int(world_size, "world_size")
     return 2.0 * (n - 1) / n * int(n_params) * bytes_per_value
 
@@ -42,6 +44,11 @@ def zero_memory_per_device(
 
     Activations, buffers and fragmentation come on top; they are not model states.
     """
+    stage = integer(stage, "stage", low=0, high=3)
+    n_params = number(n_params, "n_params", 0)
+    param_bytes = positive_int(param_bytes, "param_bytes")
+    grad_bytes = positive_int(grad_bytes, "grad_bytes")
+    optimizer_bytes = integer(optimizer_bytes, "optimizer_bytes", low=0)
     n = positive_int(world_size, "world_size")
     if stage not in ZERO_STAGES:
         raise ValueError(f"stage must be one of {ZERO_STAGES}, got {stage!r}")
@@ -60,10 +67,9 @@ def gpu_days(flops: float, peak_flops: float, mfu: float, n_gpus: int = 1) -> fl
 
     ``flops / (peak_flops · mfu · n_gpus) / 86,400``; with ``n_gpus=1`` it is GPU-days.
     """
-    if not 0 < mfu <= 1:
-        raise ValueError(f"mfu must be in (0, 1], got {mfu!r}")
-    if not peak_flops > 0:
-        raise ValueError(f"peak_flops must be > 0, got {peak_flops!r}")
+    flops = number(flops, "flops", 0)
+    peak_flops = number(peak_flops, "peak_flops", 0, low_open=True)
+    mfu = number(mfu, "mfu", 0, 1, low_open=True, hint="a share of the peak: 0.4 for 40 %")
     return flops / (peak_flops * mfu * positive_int(n_gpus, "n_gpus")) / 86_400.0
 
 

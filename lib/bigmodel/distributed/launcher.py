@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..inputs import positive_int
+from ..inputs import integer, number, positive_int
 
 
 class LaunchError(RuntimeError):
@@ -23,6 +23,7 @@ class LaunchError(RuntimeError):
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     """Whether something listens on ``host:port`` (or the port cannot be bound)."""
+    port = integer(port, "port", low=1, high=65535)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         try:
             s.bind((host, port))
@@ -33,8 +34,7 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 def check_port_free(port: int, host: str = "127.0.0.1") -> int:
     """``port`` if nothing holds it, else a ``ValueError`` naming it and the fix."""
-    if not isinstance(port, int) or not 0 < port < 65536:
-        raise ValueError(f"port must be an integer in 1..65535, got {port!r}")
+    port = integer(port, "port", low=1, high=65535)
     if port_in_use(port, host):
         raise ValueError(
             f"port {port} on {host} is in use (another run, or a worker left over?); "
@@ -60,6 +60,8 @@ def torchrun_command(module: str, args: Sequence[str], nproc: int, port: int,
     """
     positive_int(nproc, "nproc")
     positive_int(nnodes, "nnodes")
+    integer(port, "port", low=1, high=65535)
+    integer(node_rank, "node_rank", low=0, high=nnodes - 1)
     return [python or sys.executable, "-m", "torch.distributed.run",
             f"--nnodes={nnodes}", f"--nproc-per-node={nproc}", f"--node-rank={node_rank}",
             f"--master-addr={master_addr}", f"--master-port={port}",
@@ -68,8 +70,7 @@ def torchrun_command(module: str, args: Sequence[str], nproc: int, port: int,
 
 def tf_config(port_list: Sequence[int], index: int, host: str = "localhost") -> str:
     """``TF_CONFIG`` for worker ``index`` of a cluster of workers on ``host:port``."""
-    if not 0 <= index < len(port_list):
-        raise ValueError(f"index {index} is outside the {len(port_list)} workers")
+    integer(index, f"index (of {len(port_list)} workers)", low=0, high=len(port_list) - 1)
     return json.dumps({"cluster": {"worker": [f"{host}:{p}" for p in port_list]},
                        "task": {"type": "worker", "index": index}})
 
@@ -148,6 +149,7 @@ def launch(cmd: Sequence[str], out: str | os.PathLike, timeout: float,
         LaunchError: the command exited with an error (the message holds the workers' error
             lines), ran past ``timeout`` seconds, or finished without writing ``results.json``.
     """
+    timeout = number(timeout, "timeout", 0, low_open=True, hint="in seconds")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").unlink(missing_ok=True)
@@ -191,6 +193,7 @@ def launch_workers(cmds: Sequence[Sequence[str]], out: str | os.PathLike, timeou
     When any worker exits with an error, the others are killed at once (they would wait
     for it forever in the next all-reduce) and :class:`LaunchError` names the worker.
     """
+    timeout = number(timeout, "timeout", 0, low_open=True, hint="in seconds")
     out = Path(out)
     (out / "results.json").unlink(missing_ok=True)
     envs = list(envs or [{}] * len(cmds))

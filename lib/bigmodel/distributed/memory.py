@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..flags import integer_flag
 from ..gpt import GPTConfig
-from ..inputs import positive_int
+from ..inputs import integer, positive_int
 
 # glibc's mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
@@ -33,6 +34,8 @@ def return_freed_memory(threshold_bytes: int = 128 * 1024) -> bool:
     """
     import ctypes
     import ctypes.util
+
+    threshold_bytes = integer(threshold_bytes, "threshold_bytes", low=0)
 
     name = ctypes.util.find_library("c")
     try:
@@ -71,6 +74,7 @@ def step_peak_memory(step: Callable[[np.ndarray, np.ndarray], float], config: GP
     Returns:
         ``{"peak_mb", "rss_before_mb", "seconds", "loss"}``.
     """
+    batch, seed = positive_int(batch, "batch"), integer(seed, "seed", low=0)
     rng = np.random.default_rng(seed)
     x = rng.integers(0, config.vocab_size, (batch, config.block_size))
     y = rng.integers(0, config.vocab_size, (batch, config.block_size))
@@ -88,17 +92,27 @@ def peak_memory_main(prog: str, peak_memory: Callable[..., dict],
     """The command line of ``bigmodel.torch.efficient`` and ``bigmodel.tf.efficient``:
     ``--config '{...}' --batch 4 [--checkpoint] [--out DIR]`` runs ``peak_memory`` and
     prints its dictionary as JSON (and writes it to ``DIR/results.json``)."""
-    p = argparse.ArgumentParser(prog=prog)
-    p.add_argument("--config", required=True, help="GPTConfig fields as JSON")
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--checkpoint", action="store_true")
-    p.add_argument("--out", default=None, help="folder for results.json")
+    p = peak_memory_parser(prog)
     args = p.parse_args(argv)
-    result = peak_memory(GPTConfig.from_dict(json.loads(args.config)), args.batch, args.checkpoint)
+    try:
+        config = GPTConfig.from_dict(json.loads(args.config))
+    except (ValueError, TypeError) as err:  # JSONDecodeError is a ValueError
+        p.error(f"--config: {err}")
+    result = peak_memory(config, args.batch, args.checkpoint)
     print(json.dumps(result))
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         (Path(args.out) / "results.json").write_text(json.dumps(result))
+
+
+def peak_memory_parser(prog: str) -> argparse.ArgumentParser:
+    """The flags of :func:`peak_memory_main`, each checked by its type."""
+    p = argparse.ArgumentParser(prog=prog)
+    p.add_argument("--config", required=True, help="GPTConfig fields as JSON")
+    p.add_argument("--batch", type=integer_flag(low=1), default=4)
+    p.add_argument("--checkpoint", action="store_true")
+    p.add_argument("--out", default=None, help="folder for results.json")
+    return p
 
 
 def rss_mb() -> float:

@@ -14,9 +14,10 @@ import numpy as np
 
 from ..checkpoint import checkpoint_sha256, tensors_sha256
 from ..files import atomic_write
+from ..flags import integer_flag, number_flag
 from ..gpt import CONFIGS, GPTConfig
 from ..gpt import init_params as gpt_init_params
-from ..inputs import positive_int
+from ..inputs import integer, positive_int
 from ..numpy.fcnn import FCNNConfig
 from ..numpy.fcnn import init_params as fcnn_init_params
 from ..training import check_dataset
@@ -34,6 +35,10 @@ def check_world_size(world_size: int, global_batch: int | None = None,
         expected: the world size the run was set up for (``--world-size``); a launcher
             that started another number of processes is refused.
     """
+    if global_batch is not None:
+        global_batch = positive_int(global_batch, "global_batch")
+    if expected is not None:
+        expected = positive_int(expected, "expected")
     n = positive_int(world_size, "world_size")
     if expected is not None and n != expected:
         raise ValueError(
@@ -57,6 +62,9 @@ def batch_rows(n_rows: int, global_batch: int, step: int, seed: int, rank: int =
     run draws what the first would have) and takes its contiguous slice: ``N`` processes
     with ``b`` rows each see exactly the ``N·b`` rows one process would see.
     """
+    n_rows = positive_int(n_rows, "n_rows")
+    step, seed = integer(step, "step", low=0), integer(seed, "seed", low=0)
+    rank = integer(rank, "rank", low=0, high=positive_int(world_size, "world_size") - 1)
     check_world_size(world_size, global_batch)
     rows = np.random.default_rng([seed, step]).choice(n_rows, size=global_batch,
                                                        replace=global_batch > n_rows)
@@ -76,6 +84,7 @@ def model_config(name: str) -> FCNNConfig | GPTConfig:
 
 def init_weights(config: FCNNConfig | GPTConfig, seed: int) -> dict[str, np.ndarray]:
     """The initial weights every rank (and every framework) starts from, float32."""
+    seed = integer(seed, "seed", low=0)
     if isinstance(config, GPTConfig):
         return gpt_init_params(config, rng=seed)
     params = fcnn_init_params(config, rng=seed, scheme="he")
@@ -108,20 +117,10 @@ def load_worker_data(path: str | os.PathLike, config: FCNNConfig | GPTConfig) ->
 
 
 def parse_worker_args(prog: str, argv: list[str] | None = None) -> argparse.Namespace:
-    """:func:`worker_parser`'s flags, each checked (one line and exit status 2 for a bad
-    one, before any work): steps, batch and accum at least 1, a finite positive rate."""
-    p = worker_parser(prog)
-    args = p.parse_args(argv)
-    for flag in ("steps", "batch", "accum"):
-        if getattr(args, flag) < 1:
-            p.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
-    if not (args.lr > 0 and np.isfinite(args.lr)):
-        p.error(f"--lr must be a finite number > 0, got {args.lr}")
-    if not 0 <= args.momentum < 1:
-        p.error(f"--momentum must lie in [0, 1), got {args.momentum}")
-    if args.checkpoint_every < 0:
-        p.error(f"--checkpoint-every must be >= 0, got {args.checkpoint_every}")
-    return args
+    """:func:`worker_parser`'s flags, each checked by its type as it is parsed (one line and
+    exit status 2 for a bad one, before any work): steps, batch and accum at least 1, a
+    finite positive rate, a momentum in [0, 1)."""
+    return worker_parser(prog).parse_args(argv)
 
 
 def worker_parser(prog: str) -> argparse.ArgumentParser:
@@ -130,18 +129,20 @@ def worker_parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--model", default="fcnn", help="'fcnn' or 'gpt:nano', 'gpt:tiny', ...")
     p.add_argument("--data", required=True, help=".npz with x (n, 784) and y (n,), or tokens (n,)")
     p.add_argument("--out", required=True, help="folder for results.json, weights.npz, checkpoints")
-    p.add_argument("--steps", type=int, default=5, help="optimizer steps in all")
-    p.add_argument("--batch", type=int, default=32, help="examples per process per step")
-    p.add_argument("--accum", type=int, default=1, help="micro-batches per step (accumulation)")
-    p.add_argument("--lr", type=float, default=0.05)
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--world-size", type=int, default=None, help="expected processes/replicas")
-    p.add_argument("--checkpoint-every", type=int, default=0, help="rank 0 saves every k steps")
+    positive, natural = integer_flag(low=1), integer_flag(low=0)
+    p.add_argument("--steps", type=positive, default=5, help="optimizer steps in all")
+    p.add_argument("--batch", type=positive, default=32, help="examples per process per step")
+    p.add_argument("--accum", type=positive, default=1, help="micro-batches per step (accumulation)")
+    p.add_argument("--lr", type=number_flag(0, low_open=True), default=0.05)
+    p.add_argument("--momentum", type=number_flag(0, 1, high_open=True), default=0.9)
+    p.add_argument("--seed", type=natural, default=0)
+    p.add_argument("--world-size", type=positive, default=None, help="expected processes/replicas")
+    p.add_argument("--checkpoint-every", type=natural, default=0, help="rank 0 saves every k steps")
     p.add_argument("--resume", default=None, help="a train-state .safetensors to start from")
-    p.add_argument("--die-at-step", type=int, default=-1, help="fault injection: exit there")
-    p.add_argument("--hang-at-step", type=int, default=-1, help="fault injection: sleep there")
-    p.add_argument("--fault-rank", type=int, default=1, help="the rank that dies or hangs")
+    never = integer_flag(low=-1)  # -1: never
+    p.add_argument("--die-at-step", type=never, default=-1, help="fault injection: exit there")
+    p.add_argument("--hang-at-step", type=never, default=-1, help="fault injection: sleep there")
+    p.add_argument("--fault-rank", type=natural, default=1, help="the rank that dies or hangs")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="auto: one CUDA GPU per process if there are enough, else the CPU")
     p.add_argument("--time-allreduce", action="store_true", help="also time a bare all-reduce")
@@ -175,6 +176,7 @@ def save_train_state(path: str | os.PathLike, params: dict[str, np.ndarray],
     """
     from safetensors.numpy import save_file
 
+    step = integer(step, "step", low=0)
     arrays = {f"param/{k}": np.ascontiguousarray(v, np.float32) for k, v in params.items()}
     arrays.update({f"momentum/{k}": np.ascontiguousarray(v, np.float32)
                    for k, v in momentum.items()})
@@ -226,6 +228,7 @@ def write_results(out: str | os.PathLike, results: dict, params: dict[str, np.nd
 
 def check_micro_batches(micro_batches: int, batch: int) -> int:
     """``micro_batches`` if it is an integer >= 1 dividing ``batch`` rows, else a ``ValueError``."""
+    batch = positive_int(batch, "batch")
     k = positive_int(micro_batches, "micro_batches")
     if batch % k:
         raise ValueError(f"micro_batches={k} does not split a batch of {batch} rows into "

@@ -13,12 +13,15 @@ import math
 
 import numpy as np
 
+from ..inputs import integer, positive_int
+
 __all__ = ["attention", "causal_mask", "linear", "multi_head_attention", "softmax"]
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """``exp(z) / sum(exp(z))`` along ``axis``, shifted by the maximum (no overflow);
     ``-inf`` entries get probability 0."""
+    axis = integer(axis, "axis")
     z = np.asarray(z, np.float64)
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -30,6 +33,7 @@ def causal_mask(T: int) -> np.ndarray:
     The "lower-triangular trick": ``np.tril`` of ones. Masked scores are set to ``-inf``,
     which the softmax turns into weight 0.
     """
+    T = integer(T, "T", low=0)
     return np.tril(np.ones((T, T), dtype=bool))
 
 
@@ -80,6 +84,7 @@ def multi_head_attention(
 
     Returns ``(y (B, T, C), weights (B, H, T, T))``.
     """
+    n_head = positive_int(n_head, "n_head")
     B, T, C = x.shape
     if C % n_head:
         raise ValueError(f"width {C} is not divisible by n_head={n_head}")

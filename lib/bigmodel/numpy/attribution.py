@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..inputs import features, labels, positive_int
+from ..inputs import features, integer, labels, positive_int
 from .fcnn import FCNNConfig, activate_grad, check_params, forward
 
 __all__ = ["check_baseline", "check_features", "check_target", "integrated_gradients",
@@ -33,6 +33,7 @@ __all__ = ["check_baseline", "check_features", "check_target", "integrated_gradi
 
 def check_target(target: Any, n: int, n_out: int) -> np.ndarray:
     """``target`` as ``n`` int64 classes in ``[0, n_out)``; one int is repeated ``n`` times."""
+    n, n_out = integer(n, "n", low=0), positive_int(n_out, "n_out")
     if isinstance(target, bool):
         raise TypeError("target must be a class index or one per row, got a bool")
     if np.ndim(target) == 0:

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..inputs import check_array, positive_int, positive_number
+from ..inputs import check_array, integer, number, positive_int, positive_number
 
 __all__ = [
     "MAX_PEAK",
@@ -62,6 +62,8 @@ def mel_to_hz(m: Any) -> np.ndarray:
 
 def n_frames(n_samples: int, n_fft: int = 256, hop: int = 80) -> int:
     """Frames in ``n_samples``: ``1 + (n_samples - n_fft) // hop``, or 0 if fewer than ``n_fft``."""
+    n_samples = integer(n_samples, "n_samples", low=0)
+    n_fft, hop = positive_int(n_fft, "n_fft"), positive_int(hop, "hop")
     return 0 if n_samples < n_fft else 1 + (n_samples - n_fft) // hop
 
 
@@ -73,6 +75,7 @@ def check_signal(signal: Any, n_fft: int, name: str = "signal", *, audio: bool =
     outside [-1, 1] (:func:`check_peak`); :func:`frame` cuts any sequence, so it passes
     ``audio=False``.
     """
+    n_fft = positive_int(n_fft, "n_fft")
     def sixteen_bit(x: np.ndarray) -> str:
         return (
             f"{name} has dtype {x.dtype}; expected float samples in [-1, 1]. For 16-bit "
@@ -98,6 +101,7 @@ MAX_PEAK = 8.0
 
 def check_peak(peak: float, name: str = "signal") -> None:
     """Refuse a signal whose largest ``|sample|`` exceeds :data:`MAX_PEAK`, naming the fix."""
+    peak = number(peak, f"the peak of {name}", 0)
     if peak > MAX_PEAK:
         raise ValueError(
             f"{name} reaches {peak:g}; float samples belong in [-1, 1] (at most {MAX_PEAK:g} is "
@@ -107,6 +111,7 @@ def check_peak(peak: float, name: str = "signal") -> None:
 
 def check_length(shape: tuple, n_fft: int, name: str = "signal") -> None:
     """Refuse a scalar, or a last axis shorter than one frame, naming the fix."""
+    n_fft = positive_int(n_fft, "n_fft")
     if len(shape) == 0:
         raise ValueError(f"{name} is a scalar; expected samples of shape (n_samples,) or (batch, n_samples)")
     if shape[-1] < n_fft:
@@ -168,7 +173,8 @@ def mel_filterbank(
     sample_rate = positive_int(sample_rate, "sample_rate")
     n_fft, n_mels = positive_int(n_fft, "n_fft"), positive_int(n_mels, "n_mels")
     nyquist = sample_rate / 2
-    f_max = nyquist if f_max is None else float(f_max)
+    f_min = number(f_min, "f_min", 0, hint="in Hz")
+    f_max = nyquist if f_max is None else number(f_max, "f_max", 0, low_open=True, hint="in Hz")
     if not 0.0 <= f_min < f_max <= nyquist:
         raise ValueError(
             f"need 0 <= f_min < f_max <= sample_rate / 2 = {nyquist:g} Hz; "

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..inputs import check_array, float_dtype_hint
+from ..inputs import check_array, float_dtype_hint, positive_int
 
 __all__ = [
     "PADDINGS",
@@ -97,6 +97,8 @@ def same_padding(size: int, kernel: int, stride: int = 1) -> tuple[int, int]:
     PyTorch's ``padding="same"`` (stride 1 only) pads the same way; with a stride, pad by
     hand (``F.pad``) with these amounts.
     """
+    size, kernel = positive_int(size, "size"), positive_int(kernel, "kernel")
+    stride = positive_int(stride, "stride")
     out = -(-size // stride)
     total = max((out - 1) * stride + kernel - size, 0)
     return total // 2, total - total // 2
@@ -123,6 +125,8 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: str | int
     an int ``p``: ``(size + 2p - kernel) // stride + 1``. Raises ``ValueError`` when the
     window does not fit once.
     """
+    size, kernel = positive_int(size, "size"), positive_int(kernel, "kernel")
+    stride = positive_int(stride, "stride")
     (before, after), _ = _pads((size, size), (kernel, kernel), (stride, stride), padding)
     padded = size + before + after
     if padded < kernel:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..inputs import features, labels
+from ..inputs import features, labels, number, positive_int
 from ..training import LOSSES as LOSSES
 
 #: The activation functions ``σ`` and ``g`` that :class:`FCNNConfig` accepts.
@@ -50,7 +50,7 @@ class FCNNConfig:
     def __post_init__(self) -> None:
         for field in ("n_in", "n_hidden", "n_out"):
             v = getattr(self, field)
-            if not isinstance(v, int) or v < 1:
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"FCNNConfig.{field} must be a positive int, got {v!r}")
         for field in ("activation", "output_activation"):
             if getattr(self, field) not in ACTIVATIONS:
@@ -195,6 +195,7 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 def one_hot(y: np.ndarray, k: int) -> np.ndarray:
     """Integer labels ``(n,)`` -> float32 one-hot ``(n, k)``."""
+    k = positive_int(k, "k")
     y = np.asarray(y)
     if y.ndim != 1 or (y.size and (y.min() < 0 or y.max() >= k)):
         raise ValueError(f"labels must be a 1-D array of integers in [0, {k})")
@@ -260,6 +261,7 @@ def numerical_grads(
     eps: float = 1e-6,
 ) -> dict[str, np.ndarray]:
     """Central finite differences of the loss, computed in float64 (slow: use small nets)."""
+    eps = number(eps, "eps", 0, low_open=True)
     p64 = {k: v.astype(np.float64) for k, v in params.items()}
     x64 = np.asarray(x, np.float64)
     out = {}

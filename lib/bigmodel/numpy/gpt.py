@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ..gpt import GPTConfig, check_params, param_shapes
+from ..inputs import integer, number
 from .attention import linear, multi_head_attention
 
 __all__ = ["block", "gelu", "gpt_forward", "layer_norm", "param_breakdown"]
@@ -23,6 +24,7 @@ __all__ = ["block", "gelu", "gpt_forward", "layer_norm", "param_breakdown"]
 
 def layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray | None, eps: float = 1e-5) -> np.ndarray:
     """LayerNorm over the last axis: ``(x - mean) / √(var + eps) · gain + bias`` (biased var)."""
+    eps = number(eps, "eps", 0, low_open=True)
     x = np.asarray(x, np.float64)
     mean = x.mean(axis=-1, keepdims=True)
     var = x.var(axis=-1, keepdims=True)
@@ -42,6 +44,7 @@ def block(
 
     Returns ``(x (B, T, C), attention weights (B, H, T, T))``.
     """
+    i = integer(i, "i", low=0, high=config.n_layer - 1)
     p = f"h.{i}"
     a, weights = multi_head_attention(
         layer_norm(x, params[f"{p}.ln_1.weight"], params.get(f"{p}.ln_1.bias")),

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..inputs import integer, number
+
 
 @dataclass(frozen=True)
 class WordVocabulary:
@@ -47,8 +49,8 @@ def train_test_split(
     n: int, test_fraction: float, rng: np.random.Generator | int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Shuffled index arrays ``(train, test)`` over ``range(n)``; ``test`` has ``round(n·f)`` items."""
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    n = integer(n, "n", low=0)
+    test_fraction = number(test_fraction, "test_fraction", 0, 1, low_open=True, high_open=True)
     order = np.random.default_rng(rng).permutation(n)
     k = round(n * test_fraction)
     return order[k:], order[:k]

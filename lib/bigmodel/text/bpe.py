@@ -170,16 +170,25 @@ class BPE:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> BPE:
-        """Read a file written by :meth:`save`."""
-        text = Path(path).read_text("utf-8")
+        """Read a file written by :meth:`save`.
+
+        Raises:
+            ValueError: the file is not such a tokenizer (empty, not UTF-8 JSON, another kind,
+                or one ``tokenizers`` cannot build); the message names the file.
+        """
         try:
+            text = Path(path).read_text("utf-8")
             data = json.loads(text)
-        except json.JSONDecodeError as err:
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise ValueError(f"{path} is not a BPE tokenizer file: {err}") from None
         model = data.get("model", {}) if isinstance(data, dict) else {}
         if not isinstance(model, dict) or model.get("type") != "BPE":
             raise ValueError(f"{path} is not a BPE tokenizer file")
-        return cls(_tokenizers().Tokenizer.from_str(text))
+        try:
+            return cls(_tokenizers().Tokenizer.from_str(text))
+        except Exception as err:  # tokenizers raises its own Exception, not a subclass
+            raise ValueError(f"{path} is not a BPE tokenizer file that tokenizers can read: "
+                             f"{err}") from None
 
 
 def _byte_chars() -> list[str]:
