@@ -225,6 +225,26 @@ def test_every_glued_number_reaches_the_chinese_page(built_html, page):
     assert want == got, f"{page}: glued values missing {want - got}, extra {got - want}"
 
 
+def glued_english(text: str) -> bool:
+    """Whether a glued value is an English phrase (two or more lower-case Latin words, as
+    in "7 read as 2 (31 times)"), not a number, a name or a code word (``ValueError``)."""
+    return len(po_check.LATIN_WORD.findall(text)) >= 2
+
+
+def test_glued_english_is_recognised():
+    """Null case: a planted English phrase is caught; numbers, names and Chinese counts pass."""
+    assert glued_english("7 read as 2 (31 times)")
+    assert not any(glued_english(t) for t in ["1746 亿", "0.985", "lucas", "ValueError", "GPT-3"])
+
+
+@pytest.mark.parametrize("page", page_names())
+def test_no_english_phrase_is_glued_into_a_chinese_page(built_html, page):
+    """Glue numbers, not phrases: a glued English phrase shows as English on the Chinese page."""
+    zh = (built_html / "zh" / "book" / f"{page}.html").read_text(encoding="utf-8")
+    english = [t for t in PASTED.findall(zh) if glued_english(t)]
+    assert not english, f"{page}: English glued into the Chinese page: {english}"
+
+
 def test_chinese_glossary_lists_each_term_in_chinese(built_html):
     """The Chinese glossary's entries start with the Chinese form the catalogues are held to.
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_write_text
 from .flags import integer_flag, number_flag
 from .gpt import CONFIGS, flops_per_token, mfu, param_count, peak_flops
 from .gpt_train import TrainConfig
@@ -219,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+        atomic_write_text(args.out, text + "\n")
     return 0
 
 

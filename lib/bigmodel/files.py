@@ -13,7 +13,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_text"]
+import numpy as np
+
+__all__ = ["atomic_write", "atomic_write_npz", "atomic_write_text"]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
@@ -39,3 +41,12 @@ def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8
     """:func:`atomic_write` of ``text``; an encoding error leaves ``path`` untouched."""
     data = text.encode(encoding)  # before anything is written
     return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def atomic_write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
+    """:func:`atomic_write` of ``arrays`` as an uncompressed ``.npz`` (``numpy.savez``)."""
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:  # a file object: savez would add ".npz" to a name
+            np.savez(f, **arrays)
+
+    return atomic_write(path, write)

@@ -199,6 +199,7 @@ def number(value: Any, name: str, low: float | None = None, high: float | None =
     if too_low or too_high:
         lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
         hi = "" if high is None else f"{'<' if high_open else '<='} {high:g}"
-        raise ValueError(f"{name} must be a number {' and '.join(filter(None, [lo, hi]))}, "
+        kind = "number" if allow_inf else "finite number"
+        raise ValueError(f"{name} must be a {kind} {' and '.join(filter(None, [lo, hi]))}, "
                          f"got {value!r}{fix}")
     return value

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .inputs import integer, labels, positive_int, positive_number
+from .inputs import integer, labels, number, positive_int, positive_number
 
 #: The losses, mean squared error on one-hot targets (the source) or cross-entropy.
 LOSSES = ("mse", "cross_entropy")
@@ -73,6 +73,15 @@ def check_fit_settings(epochs: Any, batch_size: Any, lr: Any) -> None:
     positive_number(lr, "lr (the learning rate)")
 
 
+def check_optimizer_settings(lr: Any, momentum: Any, weight_decay: Any) -> tuple[float, float, float]:
+    """``(lr, momentum, weight_decay)`` as floats if the rate is finite and > 0, the
+    momentum in (0, 1) and the decay >= 0 (whichever optimizer will use them), else a
+    ``ValueError`` naming the setting."""
+    return (positive_number(lr, "lr (the learning rate)"),
+            number(momentum, "momentum", 0, 1, low_open=True, high_open=True),
+            number(weight_decay, "weight_decay", 0))
+
+
 def check_loss(loss: Any) -> str:
     """``loss`` if it is one of :data:`LOSSES`, else a ``ValueError`` naming them."""
     if loss not in LOSSES:
@@ -97,12 +106,14 @@ def check_fit_args(
     batch_size: Any,
     lr: Any,
     loss: Any,
+    seed: Any = 0,
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Everything a ``fit`` is given, checked in one place: the loss, the settings
     (:func:`check_fit_settings`), the data and the validation data (:func:`check_dataset`).
     Returns ``(x, y, validation)`` as checked arrays."""
     check_loss(loss)
     check_fit_settings(epochs, batch_size, lr)
+    integer(seed, "seed", low=0)
     x, y = check_dataset(config, x, y)
     if validation is not None:
         validation = check_dataset(config, *validation)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import atomic_write_text
 from ..flags import integer_flag
 from ..gpt import GPTConfig
 from ..inputs import integer, positive_int
@@ -102,7 +103,7 @@ def peak_memory_main(prog: str, peak_memory: Callable[..., dict],
     print(json.dumps(result))
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
-        (Path(args.out) / "results.json").write_text(json.dumps(result))
+        atomic_write_text(Path(args.out) / "results.json", json.dumps(result))
 
 
 def peak_memory_parser(prog: str) -> argparse.ArgumentParser:

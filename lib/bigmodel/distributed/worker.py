@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..checkpoint import checkpoint_sha256, tensors_sha256
-from ..files import atomic_write
+from ..files import atomic_write, atomic_write_npz, atomic_write_text
 from ..flags import integer_flag, number_flag
 from ..gpt import CONFIGS, GPTConfig
 from ..gpt import init_params as gpt_init_params
@@ -220,10 +220,10 @@ def write_results(out: str | os.PathLike, results: dict, params: dict[str, np.nd
     so its presence means the run finished)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    np.savez(out / "weights.npz", **params)
+    atomic_write_npz(out / "weights.npz", params)
     results = {**results, "weights": str(out / "weights.npz"),
                "weights_sha256": tensors_sha256(params)}
-    (out / "results.json").write_text(json.dumps(results, indent=1))
+    atomic_write_text(out / "results.json", json.dumps(results, indent=1))
 
 
 def check_micro_batches(micro_batches: int, batch: int) -> int:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from ..inputs import positive_int
+
 __all__ = ["multihead_attention"]
 
 
@@ -22,6 +24,7 @@ def multihead_attention(
     Computed in float64. Returns ``(y (B, T, C), weights (B, H, T, T))`` as NumPy arrays,
     like :func:`bigmodel.numpy.attention.multi_head_attention`.
     """
+    n_head = positive_int(n_head, "n_head")
     x = np.asarray(x, np.float64)
     B, T, C = x.shape
     Q = C // n_head

@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import distributed as core
+from ..files import atomic_write_text
 from ..gpt import GPTConfig
 from .fcnn import FCNN
 from .gpt import GPT
@@ -178,7 +179,7 @@ def run(args: argparse.Namespace) -> dict:
         core.write_results(out, results, final)
     else:  # every other rank leaves a log of what it wrote (no checkpoints: rank 0 does)
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"rank{rank}.json").write_text(json.dumps(results))
+        atomic_write_text(out / f"rank{rank}.json", json.dumps(results))
     return results
 
 

@@ -25,6 +25,7 @@ import tensorflow as tf
 from ..checkpoint import load_checkpoint
 from ..gpt import GPTConfig, check_params, init_params, param_shapes
 from ..gpt_base import GPTBase, KVCache, default_seed
+from ..inputs import integer, positive_int
 from .device import _device
 
 __all__ = ["GPT", "KVCache", "causal_mask"]
@@ -78,6 +79,7 @@ def _dropout(x: tf.Tensor, rate: float, training: bool) -> tf.Tensor:
 def causal_mask(T: int, past: int = 0) -> tf.Tensor:
     """``(T, past + T)`` booleans: query ``i`` (at position ``past + i``) sees key ``j``
     if ``j <= past + i``."""
+    T, past = positive_int(T, "T"), integer(past, "past", low=0)
     q_pos = tf.range(T)[:, None] + past
     k_pos = tf.range(past + T)[None, :]
     return k_pos <= q_pos
@@ -196,8 +198,7 @@ class GPT(GPTBase, tf.Module):
         self.config = config
         self.compute_dtype = tf.as_dtype(compute_dtype)
         if params is None:
-            if seed is None:
-                seed = default_seed()
+            seed = default_seed() if seed is None else integer(seed, "seed", low=0)
             params = init_params(config, rng=seed)
         self.wte = _Embedding(config.vocab_size, config.n_embd)  # also the output layer
         self.wpe = _Embedding(config.block_size, config.n_embd)

@@ -16,9 +16,17 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from ..inputs import positive_number
+from ..inputs import positive_int
 from ..progress import progress
-from ..training import LOSSES, History, batch_indices, check_dataset, check_fit_args, check_loss
+from ..training import (
+    LOSSES,
+    History,
+    batch_indices,
+    check_dataset,
+    check_fit_args,
+    check_loss,
+    check_optimizer_settings,
+)
 
 __all__ = ["OPTIMIZERS", "evaluate", "fit", "loss_fn", "make_optimizer", "predict"]
 
@@ -55,18 +63,14 @@ def make_optimizer(
     Keras' optimisers (they take the variables at the first step); it is there so that
     the signature mirrors the PyTorch twin.
     """
-    lr = positive_number(lr, "lr (the learning rate)")
+    lr, momentum, weight_decay = check_optimizer_settings(lr, momentum, weight_decay)
     if name == "sgd":
         return tf.keras.optimizers.SGD(learning_rate=lr)
     if name == "momentum":
-        if not 0.0 < momentum < 1.0:
-            raise ValueError(f"momentum must lie in (0, 1), got {momentum!r}")
         return tf.keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
     if name == "adam":
         return tf.keras.optimizers.Adam(learning_rate=lr, epsilon=1e-8)
     if name == "adamw":
-        if not weight_decay >= 0.0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
         return tf.keras.optimizers.AdamW(learning_rate=lr, weight_decay=weight_decay, epsilon=1e-8)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {OPTIMIZERS}")
 
@@ -77,6 +81,7 @@ def evaluate(
     """Mean loss and accuracy of ``model`` on inputs ``x`` (feature rows ``(n, n_in)`` for
     the FCNN, images ``(n, H, W[, C])`` for the CNN) and labels ``y (n,)``."""
     check_loss(loss)
+    positive_int(batch_size, "batch_size")
     x, y = check_dataset(model.config, x, y)
     return _evaluate(model, x, y, loss, batch_size)
 
@@ -97,6 +102,7 @@ def _evaluate(
 def predict(model: tf.Module, x: Any, batch_size: int = 4096) -> np.ndarray:
     """Network outputs ``(n, n_out)`` of inputs ``x`` as a NumPy array (``(0, n_out)`` for
     none)."""
+    positive_int(batch_size, "batch_size")
     x = model.config.check_inputs(x)
     outs = [
         model(tf.constant(x[i : i + batch_size], tf.float32)).numpy()
@@ -128,7 +134,7 @@ def fit(
     on a GPU, mostly compile time on a CPU).
     """
     x, y, validation = check_fit_args(model.config, x, y, validation, epochs=epochs,
-                                      batch_size=batch_size, lr=lr, loss=loss)
+                                      batch_size=batch_size, lr=lr, loss=loss, seed=seed)
     opt = make_optimizer(model, optimizer, lr, momentum=momentum, weight_decay=weight_decay)
     variables = model.params
     xt = tf.constant(x, tf.float32)

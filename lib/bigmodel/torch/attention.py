@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..inputs import positive_int
 from ..numpy.attention import causal_mask
 
 __all__ = ["multihead_attention"]
@@ -22,6 +23,7 @@ def multihead_attention(
     the book's ``c_attn``. Computed in float64. Returns ``(y (B, T, C), weights (B, H, T, T))``
     as NumPy arrays, like :func:`bigmodel.numpy.attention.multi_head_attention`.
     """
+    n_head = positive_int(n_head, "n_head")
     x = np.asarray(x, np.float64)
     B, T, C = x.shape
     layer = torch.nn.MultiheadAttention(C, n_head, batch_first=True, dtype=torch.float64)

@@ -26,6 +26,7 @@ import torch.distributed as dist
 from torch import nn
 
 from .. import distributed as core
+from ..files import atomic_write_text
 from ..gpt import GPTConfig
 from .fcnn import FCNN
 from .gpt import GPT
@@ -177,7 +178,7 @@ def run(args: argparse.Namespace) -> dict:
         core.write_results(out, results, final)
     else:  # every other rank leaves a log of what it wrote (no checkpoints: rank 0 does)
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"rank{rank}.json").write_text(json.dumps(results))
+        atomic_write_text(out / f"rank{rank}.json", json.dumps(results))
     if distributed:
         dist.barrier()
         dist.destroy_process_group()

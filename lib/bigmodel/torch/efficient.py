@@ -21,7 +21,7 @@ from torch.nn import functional as F
 from .. import distributed as core
 from ..gpt import GPTConfig, init_params
 from ..hardware import check_precision
-from ..inputs import positive_int
+from ..inputs import positive_int, positive_number
 from .fcnn import FCNN
 from .gpt import GPT
 
@@ -97,6 +97,7 @@ def train_gpt(model: GPT, tokens: np.ndarray, steps: int, batch: int, lr: float 
     """
     check_precision(precision)
     positive_int(steps, "steps")
+    positive_number(lr, "lr")
     T = model.config.block_size
     tokens = np.asarray(tokens, np.int64)
     device = next(model.parameters()).device

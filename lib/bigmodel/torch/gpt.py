@@ -20,6 +20,7 @@ from torch.utils.checkpoint import checkpoint as _checkpoint
 from ..checkpoint import load_checkpoint
 from ..gpt import GPTConfig, check_params, init_params, param_shapes
 from ..gpt_base import GPTBase, KVCache, default_seed
+from ..inputs import integer, positive_int
 from .device import _device
 
 __all__ = ["GPT", "KVCache", "causal_mask"]
@@ -53,6 +54,7 @@ class _LayerNorm(nn.Module):
 def causal_mask(T: int, past: int = 0, device: torch.device | str | None = None) -> torch.Tensor:
     """``(T, past + T)`` booleans: query ``i`` (at position ``past + i``) sees key ``j``
     if ``j <= past + i``."""
+    T, past = positive_int(T, "T"), integer(past, "past", low=0)
     return torch.ones(T, past + T, dtype=torch.bool, device=device).tril(diagonal=past)
 
 
@@ -151,8 +153,7 @@ class GPT(GPTBase, nn.Module):
         self.h = nn.ModuleList([_Block(config) for _ in range(config.n_layer)])
         self.ln_f = _LayerNorm(config.n_embd, config.bias)
         if params is None:
-            if seed is None:
-                seed = default_seed()
+            seed = default_seed() if seed is None else integer(seed, "seed", low=0)
             params = init_params(config, rng=seed)
         self.load_numpy(params)
 

@@ -17,9 +17,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..inputs import positive_number
+from ..inputs import positive_int
 from ..progress import progress
-from ..training import LOSSES, History, batch_indices, check_dataset, check_fit_args, check_loss
+from ..training import (
+    LOSSES,
+    History,
+    batch_indices,
+    check_dataset,
+    check_fit_args,
+    check_loss,
+    check_optimizer_settings,
+)
 
 __all__ = ["OPTIMIZERS", "evaluate", "fit", "loss_fn", "make_optimizer", "predict"]
 
@@ -45,19 +53,15 @@ def make_optimizer(
     """``"sgd"`` (plain), ``"momentum"`` (SGD with heavy-ball ``momentum``), ``"adam"``
     or ``"adamw"`` (Adam with decoupled ``weight_decay`` on every parameter, Loshchilov
     and Hutter 2019); epsilon 1e-8 for both Adams, as the TensorFlow twin."""
-    lr = positive_number(lr, "lr (the learning rate)")
+    lr, momentum, weight_decay = check_optimizer_settings(lr, momentum, weight_decay)
     params = list(model.parameters())
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if name == "momentum":
-        if not 0.0 < momentum < 1.0:
-            raise ValueError(f"momentum must lie in (0, 1), got {momentum!r}")
         return torch.optim.SGD(params, lr=lr, momentum=momentum)
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, eps=1e-8)
     if name == "adamw":
-        if not weight_decay >= 0.0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
         return torch.optim.AdamW(params, lr=lr, eps=1e-8, weight_decay=weight_decay)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {OPTIMIZERS}")
 
@@ -76,6 +80,7 @@ def evaluate(
     """Mean loss and accuracy of ``model`` on inputs ``x`` (feature rows ``(n, n_in)`` for
     the FCNN, images ``(n, H, W[, C])`` for the CNN) and labels ``y (n,)``."""
     check_loss(loss)
+    positive_int(batch_size, "batch_size")
     x, y = check_dataset(model.config, x, y)
     return _evaluate(model, x, y, loss, batch_size)
 
@@ -99,6 +104,7 @@ def _evaluate(
 def predict(model: nn.Module, x: Any, batch_size: int = 4096) -> np.ndarray:
     """Network outputs ``(n, n_out)`` of inputs ``x`` as a NumPy array (``(0, n_out)`` for
     none)."""
+    positive_int(batch_size, "batch_size")
     x = model.config.check_inputs(x)
     device = _device(model)
     outs = [
@@ -139,7 +145,7 @@ def fit(
             in both.
     """
     x, y, validation = check_fit_args(model.config, x, y, validation, epochs=epochs,
-                                      batch_size=batch_size, lr=lr, loss=loss)
+                                      batch_size=batch_size, lr=lr, loss=loss, seed=seed)
     device = _device(model)
     opt = make_optimizer(model, optimizer, lr, momentum=momentum, weight_decay=weight_decay)
     xt = _tensor(x, device, torch.float32)  # the whole set on the device: MNIST is 188 MB
