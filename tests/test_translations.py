@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import collections
 import json
+import os
 import re
 import subprocess
 import sys
@@ -157,6 +158,36 @@ def test_checker_wants_the_source_quoted_as_it_stands():
     assert not problems(msgid, "原文说“大模型通常被视为‘黑箱’”。")  # nested quote marks differ
     found = problems(msgid, "原文说，大模型常被看作黑箱。")
     assert any(p.startswith("the source's sentence") for p in found), found
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=IDS)
+def test_no_message_is_marked_as_a_format_string(po):
+    """Babel marks prose with "25 % of" or "{cite:p}" as a Python format string, and then
+    msgfmt -c (and .po editors) reject good translations; make gettext strips the marks."""
+    marked = [e.msgid[:80] for e in polib.pofile(str(po)) if any(f.endswith("-format") for f in e.flags)]
+    assert not marked, f"{po.relative_to(ROOT)}: format flags (run make gettext): {marked}"
+
+
+def test_strip_format_flags_removes_them_and_msgfmt_accepts_the_result(tmp_path):
+    """Null case: a planted python-format entry with a "%" translation is refused by msgfmt -c
+    until the flag is stripped."""
+    import shutil
+
+    import i18n
+
+    msgfmt = shutil.which("msgfmt")
+    catalogue = polib.POFile()
+    catalogue.metadata = {"Content-Type": "text/plain; charset=UTF-8"}
+    catalogue.append(polib.POEntry(msgid="About 25 % of the time.", msgstr="大约 25% 的时间。",
+                                   flags=["python-format"]))
+    path = tmp_path / "x.po"
+    catalogue.save(str(path))
+    if msgfmt:
+        assert subprocess.run([msgfmt, "-c", "-o", os.devnull, str(path)]).returncode != 0
+    assert i18n.strip_format_flags(catalogue) == 1 and catalogue[0].flags == []
+    catalogue.save(str(path))
+    if msgfmt:
+        assert subprocess.run([msgfmt, "-c", "-o", os.devnull, str(path)]).returncode == 0
 
 
 def test_fix_glue_writes_the_cross_document_form():

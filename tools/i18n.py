@@ -56,10 +56,24 @@ def gettext() -> None:
         # sphinx-intl keeps a removed message as an obsolete entry (#~); git keeps history
         catalogue = polib.pofile(str(po), wrapwidth=0)
         stale = catalogue.obsolete_entries()
-        if stale:
-            for entry in stale:
-                catalogue.remove(entry)
+        for entry in stale:
+            catalogue.remove(entry)
+        if strip_format_flags(catalogue) or stale:
             catalogue.save()
+
+
+def strip_format_flags(catalogue: polib.POFile) -> int:
+    """Remove ``python-format`` and its kin from every entry; returns how many were removed.
+
+    Babel marks prose with ``25 % of`` as a Python format string; the book's messages are
+    prose, and the mark makes ``msgfmt -c`` (and so .po editors) reject good translations.
+    """
+    removed = 0
+    for entry in catalogue:
+        for flag in [f for f in entry.flags if f.endswith("-format")]:
+            entry.flags.remove(flag)
+            removed += 1
+    return removed
 
 
 def zh_config(work: Path = WORK) -> Path:
