@@ -190,6 +190,14 @@ def test_strip_format_flags_removes_them_and_msgfmt_accepts_the_result(tmp_path)
         assert subprocess.run([msgfmt, "-c", "-o", os.devnull, str(path)]).returncode == 0
 
 
+def test_checker_wants_percent_signs_tight():
+    found = problems("About 25 % of the time.", "大约 25 % 的时间。")
+    assert any(p.startswith("a space before %") for p in found), found
+    assert not problems("About 25 % of the time.", "大约 25% 的时间。")
+    assert not problems("Use `x % 2`.", "使用 `x % 2`。")  # code keeps its spaces
+    assert po_check.fix_percent("约 {glue:text}`a::b:.1f` %，3 %") == "约 {glue:text}`a::b:.1f`%，3%"
+
+
 def test_fix_glue_writes_the_cross_document_form():
     fixed = po_check.fix_glue("约 {glue:text}`n` 个，{glue:text}`x:.1f` 倍", "01_x.ipynb")
     assert fixed == "约 {glue:text}`01_x.ipynb::n:s` 个，{glue:text}`01_x.ipynb::x:.1f` 倍"

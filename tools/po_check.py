@@ -1,4 +1,4 @@
-"""Check the Chinese catalogues: ``python tools/po_check.py [--fix-glue] [FILE.po ...]``.
+"""Check the Chinese catalogues: ``python tools/po_check.py [--fix-glue] [--fix-percent] [FILE.po ...]``.
 
 Each problem is printed with its file and message; the exit status is 1 if there is any.
 ``tests/test_translations.py`` runs the same checks. A message fails when
@@ -15,6 +15,10 @@ Each problem is printed with its file and message; the exit status is 1 if there
 - the English quotes a Chinese sentence of the source and the Chinese does not quote it as
   it stands (quotation marks aside);
 - its emphasis would not render (a ``*`` next to Chinese punctuation stays a star);
+- a glued count is followed by an English-style unit (十亿, 百万, × 10⁹): Chinese counts in
+  万 and 亿 (``bigmodel.book.glue_count`` glues that form as ``KEY_zh``);
+- a number (or a glued number) is followed by a space and ``%`` outside code and maths:
+  Chinese sets ``25%``. ``--fix-percent`` removes those spaces;
 - it starts like a Markdown list, quote or heading (``1. ``, ``- ``, ``> ``, ``# ``):
   parsed on its own it would change type, and Sphinx would keep the English;
 - it is still English: a translation with three or more Latin words that start in lower
@@ -44,6 +48,10 @@ KEEP_ENGLISH = "keep English:"
 GLUE = re.compile(r"\{glue:text\}`([^`]+)`")
 # a glued number followed by an English-style unit: "174.6 十亿", "2.9 百万", "1.17 × 10⁹"
 ENGLISH_UNIT_AFTER_GLUE = re.compile(r"\{glue:text\}`[^`]+`\s*(十亿|百万|×\s*10[⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
+# a space between a number (or a glued number's role) and "%": Chinese sets 25%, tight
+SPACE_BEFORE_PERCENT = re.compile(r"(?<=[\d`])[ \u00a0]+(?=%)")
+# roles first (their backticks are not code), then code and maths, where spaces stay
+VERBATIM = re.compile(r"(\{[a-z:]+\}`[^`]*`)|``.+?``|`[^`]+`|\$\$.+?\$\$|\$[^$]+\$", re.S)
 # roles, double- and single-backtick code, display and inline math, link targets
 TOKEN = re.compile(
     r"\{[a-z:]+\}`[^`]*`|``.+?``|`[^`]+`|\$\$.+?\$\$|\$[^$]+\$|\]\([^)\s]+\)|<https?://[^>]+>",
@@ -93,6 +101,21 @@ def fix_glue(msgstr: str, page: str) -> str:
         return f"{{glue:text}}`{found or page}::{key}:{fmt}`"
 
     return GLUE.sub(repl, msgstr)
+
+
+def spaced_percents(msgstr: str) -> list[re.Match]:
+    """The spaces before a ``%`` that follow a number or a glued number, outside code and
+    maths (``25 %`` is English typesetting; Chinese writes ``25%``)."""
+    verbatim = [m.span() for m in VERBATIM.finditer(msgstr) if not m.group(1)]
+    return [m for m in SPACE_BEFORE_PERCENT.finditer(msgstr)
+            if not any(a <= m.start() < b for a, b in verbatim)]
+
+
+def fix_percent(msgstr: str) -> str:
+    """``msgstr`` with the spaces of :func:`spaced_percents` removed."""
+    for m in reversed(spaced_percents(msgstr)):
+        msgstr = msgstr[: m.start()] + msgstr[m.end():]
+    return msgstr
 
 
 def glossary_terms(path: Path = GLOSSARY) -> list[tuple[str, str]]:
@@ -198,6 +221,8 @@ def check_entry(entry: polib.POEntry, page: str,
         missing, extra = want - got, got - want
         problems.append(f"markup differs from the English: missing {sorted(missing)}, "
                         f"extra {sorted(extra)}")
+    if spaced_percents(entry.msgstr):
+        problems.append("a space before % (Chinese sets 25%, tight; run --fix-percent)")
     for m in ENGLISH_UNIT_AFTER_GLUE.finditer(entry.msgstr):
         problems.append(f"a glued count in English units ({m.group(0)!r}): Chinese counts in 万 "
                         "and 亿; glue the count with bigmodel.book.glue_count and use KEY_zh")
@@ -236,17 +261,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("files", nargs="*", type=Path, help="default: every catalogue")
     p.add_argument("--fix-glue", action="store_true",
                    help="first rewrite plain glue keys into the cross-document form")
+    p.add_argument("--fix-percent", action="store_true",
+                   help="first remove the spaces before % after numbers")
     args = p.parse_args(argv)
     files = [f.resolve() for f in args.files] or catalogues()
     terms = glossary_terms()
     problems = []
     for f in files:
-        if args.fix_glue:
+        if args.fix_glue or args.fix_percent:
             po = polib.pofile(str(f), wrapwidth=0)
             page = page_of(f)
             for entry in po:
-                if entry.msgstr:
+                if entry.msgstr and args.fix_glue:
                     entry.msgstr = fix_glue(entry.msgstr, page)
+                if entry.msgstr and args.fix_percent:
+                    entry.msgstr = fix_percent(entry.msgstr)
             po.save()
         problems += check_file(f, terms)
     for problem in problems:
