@@ -114,7 +114,7 @@ def test_checker_accepts_a_faithful_translation():
     assert (
         problems(
             "The {doc}`glossary` lists {glue:text}`n_terms` terms; see `fit` and $x^2$.",
-            "{doc}`glossary` 列出了 {glue:text}`01_x.ipynb::n_terms:s` 个术语；见 `fit` 和 $x^2$。",
+            "{doc}`glossary`列出了 {glue:text}`01_x.ipynb::n_terms:s` 个术语；见 `fit` 和 $x^2$。",
         )
         == []
     )
@@ -196,6 +196,16 @@ def test_checker_wants_percent_signs_tight():
     assert not problems("About 25 % of the time.", "大约 25% 的时间。")
     assert not problems("Use `x % 2`.", "使用 `x % 2`。")  # code keeps its spaces
     assert po_check.fix_percent("约 {glue:text}`a::b:.1f` %，3 %") == "约 {glue:text}`a::b:.1f`%，3%"
+
+
+def test_checker_wants_no_space_between_chinese_and_a_chinese_role():
+    msgid = "The {doc}`10_challenges` chapter returns to it."
+    found = problems(msgid, "挑战一章 {doc}`10_challenges` 会再谈到。")
+    assert any(p.startswith("a space between Chinese and a") for p in found), found
+    assert not problems(msgid, "挑战一章{doc}`10_challenges`会再谈到。")
+    # a page whose Chinese title starts in Latin keeps its space: "见 MNIST 实战"
+    assert po_check.chinese_titles()["04_mnist_practice"].startswith("MNIST")
+    assert po_check.fix_role_spaces("见 {doc}`04_mnist_practice` 中") == "见 {doc}`04_mnist_practice`中"
 
 
 def test_fix_glue_writes_the_cross_document_form():

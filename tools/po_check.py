@@ -18,7 +18,9 @@ Each problem is printed with its file and message; the exit status is 1 if there
 - a glued count is followed by an English-style unit (十亿, 百万, × 10⁹): Chinese counts in
   万 and 亿 (``bigmodel.book.glue_count`` glues that form as ``KEY_zh``);
 - a number (or a glued number) is followed by a space and ``%`` outside code and maths:
-  Chinese sets ``25%``. ``--fix-percent`` removes those spaces;
+  Chinese sets ``25%``. ``--fix-percent`` removes those spaces, and those of the next rule;
+- a space stands between Chinese and a ``{doc}``, ``{ref}`` or ``{term}`` role whose text
+  is Chinese where they meet (a page's Chinese title, from its catalogue);
 - it starts like a Markdown list, quote or heading (``1. ``, ``- ``, ``> ``, ``# ``):
   parsed on its own it would change type, and Sphinx would keep the English;
 - it is still English: a translation with three or more Latin words that start in lower
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import re
 import sys
 from dataclasses import dataclass
@@ -50,6 +53,11 @@ GLUE = re.compile(r"\{glue:text\}`([^`]+)`")
 ENGLISH_UNIT_AFTER_GLUE = re.compile(r"\{glue:text\}`[^`]+`\s*(十亿|百万|×\s*10[⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
 # a space between a number (or a glued number's role) and "%": Chinese sets 25%, tight
 SPACE_BEFORE_PERCENT = re.compile(r"(?<=[\d`])[ \u00a0]+(?=%)")
+# a space between Chinese and a {doc}/{ref}/{term} role: the role renders as Chinese text
+CJK_OR_PUNCT = r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff5e]"
+TEXT_ROLE = r"\{(?:doc|ref|term)\}`[^`]*`"
+SPACE_BEFORE_ROLE = re.compile(rf"({CJK_OR_PUNCT})[ \u00a0]+({TEXT_ROLE})")
+SPACE_AFTER_ROLE = re.compile(rf"({TEXT_ROLE})[ \u00a0]+({CJK_OR_PUNCT})")
 # roles first (their backticks are not code), then code and maths, where spaces stay
 VERBATIM = re.compile(r"(\{[a-z:]+\}`[^`]*`)|``.+?``|`[^`]+`|\$\$.+?\$\$|\$[^$]+\$", re.S)
 # roles, double- and single-backtick code, display and inline math, link targets
@@ -116,6 +124,66 @@ def fix_percent(msgstr: str) -> str:
     for m in reversed(spaced_percents(msgstr)):
         msgstr = msgstr[: m.start()] + msgstr[m.end():]
     return msgstr
+
+
+@functools.cache
+def chinese_titles() -> dict[str, str]:
+    """``{"04_mnist_practice": "MNIST 实战", ...}``: each page's Chinese title, from its
+    catalogue (the translation of the English page's first ``# `` heading)."""
+    titles = {}
+    for po in catalogues():
+        source = next((f for f in (ROOT / "book" / "md" / f"{po.stem}.md", ROOT / "book" / f"{po.stem}.md")
+                       if f.exists()), None)
+        heading = next((line[2:].strip() for line in source.read_text(encoding="utf-8").splitlines()
+                        if line.startswith("# ")), None) if source else None
+        entry = polib.pofile(str(po)).find(heading) if heading else None
+        if entry and entry.msgstr:
+            titles[po.stem] = entry.msgstr
+    return titles
+
+
+def role_text(role: str) -> str:
+    """What a ``{doc}``, ``{ref}`` or ``{term}`` role shows on the Chinese page, as far as
+    the catalogues tell: an explicit title, a page's Chinese title, or the term itself."""
+    kind, text = re.fullmatch(r"\{(\w+)\}`([^`]*)`", role).groups()
+    if "<" in text:
+        return text.split("<")[0].strip()
+    if kind == "doc":
+        return chinese_titles().get(text.split("/")[-1], text)
+    return text
+
+
+def _tighten_roles(msgstr: str) -> tuple[str, int]:
+    """``msgstr`` without the spaces between Chinese and a role whose text is Chinese where
+    they meet, and how many there were."""
+    n = 0
+
+    def before(m: re.Match) -> str:
+        nonlocal n
+        if CJK.match(role_text(m.group(2))[:1]):
+            n += 1
+            return m.group(1) + m.group(2)
+        return m.group(0)
+
+    def after(m: re.Match) -> str:
+        nonlocal n
+        if CJK.match(role_text(m.group(1))[-1:]):
+            n += 1
+            return m.group(1) + m.group(2)
+        return m.group(0)
+
+    return SPACE_AFTER_ROLE.sub(after, SPACE_BEFORE_ROLE.sub(before, msgstr)), n
+
+
+def spaced_roles(msgstr: str) -> int:
+    """How many spaces stand between Chinese and a role that shows Chinese there:
+    "挑战一章 实测大模型的挑战 会" for "挑战一章 {doc}`10_challenges` 会"."""
+    return _tighten_roles(msgstr)[1]
+
+
+def fix_role_spaces(msgstr: str) -> str:
+    """``msgstr`` without the spaces :func:`spaced_roles` counts."""
+    return _tighten_roles(msgstr)[0]
 
 
 def glossary_terms(path: Path = GLOSSARY) -> list[tuple[str, str]]:
@@ -221,6 +289,9 @@ def check_entry(entry: polib.POEntry, page: str,
         missing, extra = want - got, got - want
         problems.append(f"markup differs from the English: missing {sorted(missing)}, "
                         f"extra {sorted(extra)}")
+    if spaced_roles(entry.msgstr):
+        problems.append("a space between Chinese and a {doc}/{ref}/{term} role that renders "
+                        "Chinese (run --fix-percent)")
     if spaced_percents(entry.msgstr):
         problems.append("a space before % (Chinese sets 25%, tight; run --fix-percent)")
     for m in ENGLISH_UNIT_AFTER_GLUE.finditer(entry.msgstr):
@@ -262,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fix-glue", action="store_true",
                    help="first rewrite plain glue keys into the cross-document form")
     p.add_argument("--fix-percent", action="store_true",
-                   help="first remove the spaces before % after numbers")
+                   help="first remove the spaces before %% after numbers, and between "
+                   "Chinese and a role that renders Chinese")
     args = p.parse_args(argv)
     files = [f.resolve() for f in args.files] or catalogues()
     terms = glossary_terms()
@@ -275,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
                 if entry.msgstr and args.fix_glue:
                     entry.msgstr = fix_glue(entry.msgstr, page)
                 if entry.msgstr and args.fix_percent:
-                    entry.msgstr = fix_percent(entry.msgstr)
+                    entry.msgstr = fix_role_spaces(fix_percent(entry.msgstr))
             po.save()
         problems += check_file(f, terms)
     for problem in problems:
