@@ -134,8 +134,10 @@ def test_checker_accepts_a_faithful_translation():
         ("斜率的损失是 {glue:text}`01_x.ipynb::loss:.2f`。", (), "glossary"),
         ("The gradient's loss is {glue:text}`01_x.ipynb::loss:.2f` (梯度).", (), "still English"),
         ("1. 梯度的损失是 {glue:text}`01_x.ipynb::loss:.2f`。", (), "starts like a Markdown block"),
-        ("梯度的“*损失*”是 {glue:text}`01_x.ipynb::loss:.2f`。", (), None),
-        ("梯度的*“损失”*是 {glue:text}`01_x.ipynb::loss:.2f`。", (), "emphasis that does not render"),
+        ("梯度的“**损失**”是 {glue:text}`01_x.ipynb::loss:.2f`。", (), None),
+        ("梯度的**“损失”**是 {glue:text}`01_x.ipynb::loss:.2f`。", (), "emphasis that does not render"),
+        ("梯度的*损失*是 {glue:text}`01_x.ipynb::loss:.2f`。", (), "emphasis set the English way"),
+        ("梯度的 **损失** 是 {glue:text}`01_x.ipynb::loss:.2f`。", (), "emphasis set the English way"),
     ],
 )
 def test_checker_finds(msgstr, flags, what):
@@ -206,6 +208,35 @@ def test_checker_wants_no_space_between_chinese_and_a_chinese_role():
     # a page whose Chinese title starts in Latin keeps its space: "见 MNIST 实战"
     assert po_check.chinese_titles()["04_mnist_practice"].startswith("MNIST")
     assert po_check.fix_role_spaces("见 {doc}`04_mnist_practice` 中") == "见 {doc}`04_mnist_practice`中"
+
+
+def test_checker_wants_chinese_emphasis_bold_and_tight():
+    """Null cases first: Latin titles stay italic, code and maths keep their stars."""
+    assert not problems("Read *Deep Learning with Python*.", "读 *Deep Learning with Python*。")
+    assert not problems("Compute `a*b*c` and $x*y*z$.", "计算 `a*b*c` 和 $x*y*z$。")
+    fix = po_check.fix_emphasis
+    assert fix("除以一个*温度*，") == "除以一个**温度**，"
+    assert fix("权重按 *输入 × 输出* 存储") == "权重按**输入 × 输出**存储"
+    assert fix("**回答。** 没错") == "**回答**。没错"
+    assert fix("**我们的发现：**") == "**我们的发现**："
+    assert fix("**选择 $\\varepsilon$。** 分别") == "**选择 $\\varepsilon$**。分别"
+    found = problems("**Answer.** Yes.", "**回答。** 是的。")
+    assert any(p.startswith("emphasis set the English way") for p in found), found
+    assert not problems("**Answer.** Yes.", "**回答**。是的。")
+
+
+def test_checker_wants_logit_and_the_measure_word_for_images():
+    found = problems("The logits of 10 images.", "10 幅图像的 logits。")
+    assert any(p.startswith("a plural the Chinese does not use") for p in found), found
+    assert po_check.fix_words("10 幅图像的 logits，`with_logits`") == "10 张图像的 logit，`with_logits`"
+    assert not problems("A stride of 2 and its amplitude.", "步幅为 2，以及它的幅度。")
+
+
+def test_checker_wants_rank_and_world_size_glossed_where_first_used():
+    assert po_check.unglossed(["一个 rank 写入", "rank 0 的地址"]) == ["rank"]
+    assert po_check.unglossed(["rank 0（编号为 0 的进程）写入", "rank 1 在第 2 步"]) == []
+    assert po_check.unglossed(["错误的 world size，以及"]) == ["world size"]
+    assert po_check.unglossed(["`--node-rank=0` 与梯度"]) == []  # code is not prose
 
 
 def test_fix_glue_writes_the_cross_document_form():

@@ -19,6 +19,12 @@ Each problem is printed with its file and message; the exit status is 1 if there
   万 and 亿 (``bigmodel.book.glue_count`` glues that form as ``KEY_zh``);
 - a number (or a glued number) is followed by a space and ``%`` outside code and maths:
   Chinese sets ``25%``. ``--fix-percent`` removes those spaces, and those of the next rule;
+- its Chinese emphasis is italic, spaced from the Chinese around it, or a bold lead-in keeps
+  its stop inside (``**回答。** 没错``): Chinese sets ``**回答**。没错``;
+- it writes ``logits`` (Chinese has no plural: ``logit``) or ``幅`` as the measure word for
+  an image (the book's is ``张``). ``--fix-typesetting`` (alias ``--fix-percent``) fixes these;
+- a page keeps an English word of :data:`GLOSSED_AT_FIRST_USE` (rank, world size) and
+  does not gloss it in Chinese where it first uses it;
 - a space stands between Chinese and a ``{doc}``, ``{ref}`` or ``{term}`` role whose text
   is Chinese where they meet (a page's Chinese title, from its catalogue);
 - it starts like a Markdown list, quote or heading (``1. ``, ``- ``, ``> ``, ``# ``):
@@ -58,6 +64,18 @@ CJK_OR_PUNCT = r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff5e]"
 TEXT_ROLE = r"\{(?:doc|ref|term)\}`[^`]*`"
 SPACE_BEFORE_ROLE = re.compile(rf"({CJK_OR_PUNCT})[ \u00a0]+({TEXT_ROLE})")
 SPACE_AFTER_ROLE = re.compile(rf"({TEXT_ROLE})[ \u00a0]+({CJK_OR_PUNCT})")
+# emphasis (in a message whose code, maths and roles are blanked out)
+ITALIC = re.compile(r"(?<![*A-Za-z0-9_])\*(?![\s*])([^*\n]+?)(?<![\s*])\*(?![*A-Za-z0-9_])")
+BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+LEAD_IN_STOPS = "。：；！？，"
+CJK_OR_PUNCT_RE = re.compile(CJK_OR_PUNCT)
+# Chinese has no plural: English words the Chinese prose keeps take their singular form
+CHINESE_SINGULAR = {"logits": "logit"}
+# the measure word for an image (d2l-zh's: 10,000 张图像); 幅 stays in 步幅, 降幅, 幅度, 幅值
+IMAGE_MEASURE_FU = re.compile(r"(?<![步降振增涨])幅(?![度值面])")
+# English words the Chinese prose keeps, which a page glosses in Chinese where it first
+# uses them: "world size（参与训练的进程总数）"
+GLOSSED_AT_FIRST_USE = ("rank", "world size")
 # roles first (their backticks are not code), then code and maths, where spaces stay
 VERBATIM = re.compile(r"(\{[a-z:]+\}`[^`]*`)|``.+?``|`[^`]+`|\$\$.+?\$\$|\$[^$]+\$", re.S)
 # roles, double- and single-backtick code, display and inline math, link targets
@@ -186,6 +204,54 @@ def fix_role_spaces(msgstr: str) -> str:
     return _tighten_roles(msgstr)[0]
 
 
+def _masked(msgstr: str) -> str:
+    """``msgstr`` with code, maths and roles blanked out (same length), so that a ``*`` or
+    a word inside them is not read as prose."""
+    return VERBATIM.sub(lambda m: "\0" * len(m.group(0)), msgstr)
+
+
+def fix_emphasis(msgstr: str) -> str:
+    """Chinese emphasis as a Chinese typesetter sets it: bold, not italic (``*温度*`` becomes
+    ``**温度**``; Latin titles such as ``*Deep Learning with Python*`` stay italic); no
+    spaces between the bold and the Chinese around it; a lead-in's stop outside the bold
+    (``**回答。** 没错`` becomes ``**回答**。没错``)."""
+    masked = _masked(msgstr)
+    for m in reversed(list(ITALIC.finditer(masked))):
+        if CJK.search(m.group(1)):
+            a, b = m.span()
+            msgstr = msgstr[:a] + "**" + msgstr[a + 1:b - 1] + "**" + msgstr[b:]
+    masked = _masked(msgstr)
+    for m in reversed(list(BOLD.finditer(masked))):
+        inner = msgstr[m.start(1):m.end(1)]
+        if not CJK.search(inner):
+            continue
+        tail = ""
+        while inner and inner[-1] in LEAD_IN_STOPS:
+            tail, inner = inner[-1] + tail, inner[:-1]
+        after = msgstr[m.end():]
+        if tail or CJK_OR_PUNCT_RE.match(after.lstrip(" ")[:1]):
+            after = after.lstrip(" ")
+        before = msgstr[:m.start()]
+        if CJK_OR_PUNCT_RE.match(before.rstrip(" ")[-1:]) and CJK.match(inner[:1]):
+            before = before.rstrip(" ")
+        msgstr = f"{before}**{inner}**{tail}{after}"
+    return msgstr
+
+
+def fix_words(msgstr: str) -> str:
+    """``msgstr`` with the words :data:`CHINESE_SINGULAR` names in their singular and the
+    measure word 幅 for images set as 张, in prose (code and maths keep theirs)."""
+    out, last = [], 0
+    for m in list(VERBATIM.finditer(msgstr)) + [None]:
+        a, b = m.span() if m else (len(msgstr), len(msgstr))
+        text = IMAGE_MEASURE_FU.sub("张", msgstr[last:a])
+        for plural, singular in CHINESE_SINGULAR.items():
+            text = re.sub(rf"(?<![\w-]){plural}(?![\w-])", singular, text)
+        out += [text, msgstr[a:b]]
+        last = b
+    return "".join(out)
+
+
 def glossary_terms(path: Path = GLOSSARY) -> list[tuple[str, str]]:
     """``(english, chinese)`` for every glossary entry that has a Chinese term."""
     text = path.read_text(encoding="utf-8")
@@ -244,7 +310,8 @@ def _quote_marks(text: str) -> str:
 
 def rendered_text(text: str) -> str:
     """The text CommonMark shows for ``text`` (code and maths left out)."""
-    html = _MARKDOWN.renderInline(re.sub(r"\$\$.+?\$\$|\$[^$]+\$", " ", text, flags=re.S))
+    # maths becomes one "$": a punctuation character, as the "$" beside a "*" is to MyST
+    html = _MARKDOWN.renderInline(re.sub(r"\$\$.+?\$\$|\$[^$]+\$", "$", text, flags=re.S))
     return re.sub(r"<[^>]+>", "", re.sub(r"<code>.*?</code>", "", html))
 
 
@@ -292,6 +359,13 @@ def check_entry(entry: polib.POEntry, page: str,
     if spaced_roles(entry.msgstr):
         problems.append("a space between Chinese and a {doc}/{ref}/{term} role that renders "
                         "Chinese (run --fix-percent)")
+    if fix_emphasis(entry.msgstr) != entry.msgstr:
+        problems.append("emphasis set the English way: Chinese emphasis is bold, not italic, "
+                        "with no spaces around it and a lead-in's stop outside it "
+                        "(**回答**。没错; run --fix-typesetting)")
+    if fix_words(entry.msgstr) != entry.msgstr:
+        problems.append("a plural the Chinese does not use (logits: logit) or 幅 for an image "
+                        "(the book's measure word is 张; run --fix-typesetting)")
     if spaced_percents(entry.msgstr):
         problems.append("a space before % (Chinese sets 25%, tight; run --fix-percent)")
     for m in ENGLISH_UNIT_AFTER_GLUE.finditer(entry.msgstr):
@@ -320,6 +394,25 @@ def check_file(po_path: Path, terms: list[tuple[str, str]] | None = None) -> lis
         if entry.obsolete:
             continue
         out += [Problem(name, entry.msgid, w) for w in check_entry(entry, page, terms)]
+    entries = [e for e in po if not e.obsolete and e.msgstr]
+    for word in unglossed([e.msgstr for e in entries]):
+        first = next(e for e in entries if re.search(rf"(?<![\w-]){word}(?![\w-])", prose(e.msgstr)))
+        out.append(Problem(name, first.msgid, f"{word!r} stays English on this page: gloss it "
+                           f"where it is first used, {word}（…）"))
+    return out
+
+
+def unglossed(messages: list[str]) -> list[str]:
+    """The words of :data:`GLOSSED_AT_FIRST_USE` that the first of ``messages`` (a page's
+    translations, in page order) to use them does not gloss: the word must be followed,
+    within three characters, by a Chinese parenthesis ``（…）``."""
+    out = []
+    for word in GLOSSED_AT_FIRST_USE:
+        use = re.compile(rf"(?<![\w-]){word}(?![\w-])")
+        first = next((prose(m) for m in messages if use.search(prose(m))), None)
+        gloss = re.compile(rf"(?<![\w-]){word}[^（\n]{{0,3}}（[^）]*{CJK.pattern}[^）]*）")
+        if first is not None and not gloss.search(first):
+            out.append(word)
     return out
 
 
@@ -332,9 +425,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("files", nargs="*", type=Path, help="default: every catalogue")
     p.add_argument("--fix-glue", action="store_true",
                    help="first rewrite plain glue keys into the cross-document form")
-    p.add_argument("--fix-percent", action="store_true",
+    p.add_argument("--fix-percent", "--fix-typesetting", action="store_true",
                    help="first remove the spaces before %% after numbers, and between "
-                   "Chinese and a role that renders Chinese")
+                   "Chinese and a role that renders Chinese; set emphasis bold and tight; "
+                   "logits as logit, 幅 for images as 张")
     args = p.parse_args(argv)
     files = [f.resolve() for f in args.files] or catalogues()
     terms = glossary_terms()
@@ -347,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
                 if entry.msgstr and args.fix_glue:
                     entry.msgstr = fix_glue(entry.msgstr, page)
                 if entry.msgstr and args.fix_percent:
-                    entry.msgstr = fix_role_spaces(fix_percent(entry.msgstr))
+                    entry.msgstr = fix_words(fix_emphasis(
+                        fix_role_spaces(fix_percent(entry.msgstr))))
             po.save()
         problems += check_file(f, terms)
     for problem in problems:
