@@ -35,7 +35,7 @@ BASELINE_ENV := OPENBLAS_CORETYPE=Sandybridge ATEN_CPU_CAPABILITY=default \
 	TF_ENABLE_ONEDNN_OPTS=1 $(ONE_THREAD)
 
 .PHONY: venv browser unit test test-portable test-avx2 test-baseline test-loaded \
-	test-gpu-branch test-cuda book gettext execute sync lint constraints clean
+	test-gpu-branch test-cuda book figures gettext execute sync lint constraints clean
 
 venv: $(STAMP)
 
@@ -107,6 +107,10 @@ test-cuda:
 book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	$(BIN)/python tools/i18n.py zh
+
+## make figures: redraw the diagrams in book/figures for each edition (needs a CJK font)
+figures: venv
+	$(BIN)/python tools/figures.py
 
 ## make gettext: after changing English prose, bring locales/zh_CN/**/*.po up to date;
 ## new messages arrive untranslated, changed ones fuzzy, and the tests fail until translated

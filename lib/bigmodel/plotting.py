@@ -7,6 +7,8 @@ once and tests can count its axes and images (Agg backend, no display needed).
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -64,16 +66,79 @@ def plot_activations(
     return fig
 
 
-def plot_computation_graph() -> Figure:
+# The words of the two diagrams, for each edition of the book (data plots keep English
+# axis labels on both). Keys are the English; "{}" fields take numbers.
+DIAGRAM_WORDS: dict[str, dict[str, str]] = {
+    "zh_CN": {
+        "scalar": "标量",
+        "loss": "损失",
+        "$T$ (targets)": "$T$（目标）",
+        "token ids  (B, T),  T ≤ {T}": "词元 id  (B, T)，T ≤ {T}",
+        "token embedding ({V}×{C})  +  position embedding ({T}×{C})":
+            "词元嵌入 ({V}×{C})  +  位置嵌入 ({T}×{C})",
+        "causal self-attention, {H} heads of {D}": "因果自注意力，{H} 个头，每头 {D} 维",
+        "+  (x = x + attention)": "+  (x = x + 注意力)",
+        "MLP: {C} → {F} (GELU) → {C}": "MLP：{C} → {F} (GELU) → {C}",
+        "LayerNorm, then  x · token embeddingᵀ  →  logits (B, T, {V})":
+            "LayerNorm，然后  x · 词元嵌入$^\\top$  →  logit (B, T, {V})",
+        "softmax → probability of the next token": "softmax → 下一个词元的概率",
+        "residual stream": "残差流",
+        "× {L} blocks": "× {L} 个块",
+    },
+}
+# fonts with Chinese glyphs, in order of preference; Debian's fonts-wqy-zenhei is the first
+CJK_FONTS = ("WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
+             "Microsoft YaHei", "PingFang SC", "SimHei")
+
+
+def _words(lang: str):
+    """The function that puts a diagram's English words into ``lang``."""
+    if lang == "en":
+        return lambda text, **fields: text.format(**fields)
+    if lang not in DIAGRAM_WORDS:
+        raise ValueError(f"lang must be 'en' or one of {sorted(DIAGRAM_WORDS)}, got {lang!r}")
+    table = DIAGRAM_WORDS[lang]
+    return lambda text, **fields: table[text].format(**fields)  # a missing word: KeyError
+
+
+def _font(lang: str) -> dict:
+    """Text properties for ``lang``: a font with its glyphs (Chinese needs a CJK font)."""
+    if lang == "en":
+        return {}
+    from matplotlib import font_manager
+
+    def known() -> set[str]:
+        return {f.name for f in font_manager.fontManager.ttflist}
+
+    if not known() & set(CJK_FONTS):
+        # matplotlib's font cache may predate the font's installation: add the files
+        for path in font_manager.findSystemFonts():
+            if re.search(r"wqy|cjk|sourcehan|msyh|pingfang|simhei", path, re.I):
+                with contextlib.suppress(Exception):  # a file FreeType cannot read
+                    font_manager.fontManager.addfont(path)
+    for name in CJK_FONTS:
+        for f in font_manager.fontManager.ttflist:
+            if f.name == name:
+                # the file itself, not a family to look up: no weight or fallback guessing
+                return {"fontproperties": font_manager.FontProperties(fname=f.fname)}
+    raise RuntimeError(f"no font with Chinese glyphs for the {lang} diagrams; install one of "
+                       f"{', '.join(CJK_FONTS)} (Debian: apt install fonts-wqy-zenhei)")
+
+
+def plot_computation_graph(lang: str = "en") -> Figure:
     """The two-layer network as a computation graph: forward arrows above, gradients below.
 
     Nodes are the quantities of the source's equations (``X, Z1, A1, Z2, A2, L``) with the
     parameters feeding in from above; dashed red arrows run backwards, labelled with the
     gradient each step of back-propagation produces.
 
+    Args:
+        lang: ``"en"``, or ``"zh_CN"`` for the Chinese edition's words (needs a CJK font).
+
     Returns:
         A figure with 1 axes (axis lines hidden).
     """
+    w, font = _words(lang), _font(lang)
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     ax = fig.subplots()
     ax.set_xlim(-0.6, 12.6)
@@ -85,20 +150,20 @@ def plot_computation_graph() -> Figure:
         ("A1", r"$A_1$" "\n" r"$(n,h)$"),
         ("Z2", r"$Z_2$" "\n" r"$(n,k)$"),
         ("A2", r"$A_2$" "\n" r"$(n,k)$"),
-        ("L", r"$L$" "\n" "scalar"),
+        ("L", r"$L$" "\n" + w("scalar")),
     ]
     xs = {key: 2.4 * i for i, (key, _) in enumerate(chain)}
     box = {"boxstyle": "round,pad=0.35", "fc": "#e8f0fe", "ec": "#3367d6"}
     pbox = {"boxstyle": "round,pad=0.3", "fc": "#fef7e0", "ec": "#e37400"}
     for key, label in chain:
-        ax.text(xs[key], 0, label, ha="center", va="center", fontsize=12, bbox=box)
+        ax.text(xs[key], 0, label, ha="center", va="center", fontsize=12, bbox=box, **font)
     ops = {"Z1": r"$XW_1+b_1$", "A1": r"$\sigma$", "Z2": r"$A_1W_2+b_2$", "A2": r"$g$",
-           "L": "loss"}
+           "L": w("loss")}
     keys = [k for k, _ in chain]
     for a, b in zip(keys, keys[1:], strict=False):
         ax.annotate("", xy=(xs[b] - 0.55, 0.15), xytext=(xs[a] + 0.55, 0.15),
                     arrowprops={"arrowstyle": "->", "lw": 1.5})
-        ax.text((xs[a] + xs[b]) / 2, 0.45, ops[b], ha="center", fontsize=10)
+        ax.text((xs[a] + xs[b]) / 2, 0.45, ops[b], ha="center", fontsize=10, **font)
     grads = {"A2": r"$dA_2$", "Z2": r"$dZ_2$", "A1": r"$dA_1$", "Z1": r"$dZ_1$"}
     for a, b in zip(keys[1:], keys[2:], strict=False):
         if a in grads:
@@ -113,7 +178,7 @@ def plot_computation_graph() -> Figure:
                     arrowprops={"arrowstyle": "->", "lw": 1.2, "color": "#e37400"})
         grad = r"$dW_1,\ db_1$" if key == "Z1" else r"$dW_2,\ db_2$"
         ax.text(xs[key] - 1.2, -1.6, grad, ha="center", color="#c5221f", fontsize=11)
-    ax.text(xs["L"], -1.6, r"$T$ (targets)", ha="center", fontsize=10)
+    ax.text(xs["L"], -1.6, w("$T$ (targets)"), ha="center", fontsize=10, **font)
     return fig
 
 
@@ -270,7 +335,7 @@ def plot_weight_images(
                            cmap="RdBu_r", symmetric=True)
 
 
-def plot_gpt_architecture(config) -> Figure:
+def plot_gpt_architecture(config, lang: str = "en") -> Figure:
     """The GPT of :class:`bigmodel.gpt.GPTConfig` as a diagram, bottom to top, with shapes.
 
     Token ids become token plus position embeddings ``(B, T, C)``; each of the
@@ -278,10 +343,15 @@ def plot_gpt_architecture(config) -> Figure:
     its input (the residual stream on the left); a last LayerNorm and the tied output
     layer give logits ``(B, T, V)``. The sizes printed are ``config``'s.
 
+    Args:
+        config: the model's :class:`bigmodel.gpt.GPTConfig`.
+        lang: ``"en"``, or ``"zh_CN"`` for the Chinese edition's words (needs a CJK font).
+
     Returns:
         A figure with 1 axes (axis lines hidden).
     """
     C, H, V, T = config.n_embd, config.n_head, config.vocab_size, config.block_size
+    w, font = _words(lang), _font(lang)
     fig = Figure(figsize=(6.4, 7.2), layout="constrained")
     ax = fig.subplots()
     ax.set_xlim(0, 10)
@@ -290,30 +360,33 @@ def plot_gpt_architecture(config) -> Figure:
     stream = {"boxstyle": "round,pad=0.3", "fc": "#e8f0fe", "ec": "#3367d6"}
     layer = {"boxstyle": "round,pad=0.3", "fc": "#fef7e0", "ec": "#e37400"}
     steps = [  # (y, text, style)
-        (0.6, f"token ids  (B, T),  T ≤ {T}", stream),
-        (1.9, f"token embedding ({V}×{C})  +  position embedding ({T}×{C})", layer),
+        (0.6, w("token ids  (B, T),  T ≤ {T}", T=T), stream),
+        (1.9, w("token embedding ({V}×{C})  +  position embedding ({T}×{C})", V=V, C=C, T=T),
+         layer),
         (3.3, f"x  (B, T, {C})", stream),
         (4.6, "LayerNorm", layer),
-        (5.9, f"causal self-attention, {H} heads of {C // H}", layer),
-        (7.2, "+  (x = x + attention)", stream),
+        (5.9, w("causal self-attention, {H} heads of {D}", H=H, D=C // H), layer),
+        (7.2, w("+  (x = x + attention)"), stream),
         (8.2, "LayerNorm", layer),
-        (9.3, f"MLP: {C} → {4 * C} (GELU) → {C}", layer),
+        (9.3, w("MLP: {C} → {F} (GELU) → {C}", C=C, F=4 * C), layer),
         (10.4, "+  (x = x + MLP)", stream),
-        (11.5, f"LayerNorm, then  x · token embeddingᵀ  →  logits (B, T, {V})", layer),
-        (12.7, "softmax → probability of the next token", stream),
+        (11.5, w("LayerNorm, then  x · token embeddingᵀ  →  logits (B, T, {V})", V=V), layer),
+        (12.7, w("softmax → probability of the next token"), stream),
     ]
     for (y0, _, _), (y1, _, _) in zip(steps, steps[1:], strict=False):
         ax.annotate("", xy=(5.6, y1 - 0.3), xytext=(5.6, y0 + 0.3),
                     arrowprops={"arrowstyle": "->", "lw": 1.2})
     for y, text, style in steps:
-        ax.text(5.6, y, text, ha="center", va="center", fontsize=9, bbox=style)
+        ax.text(5.6, y, text, ha="center", va="center", fontsize=9, bbox=style, **font)
     # the residual stream skips each sub-layer
     blue = "#3367d6"
     for x_from, y_from, y_to in ((4.45, 3.3, 7.2), (3.95, 7.2, 10.4)):
         ax.plot([x_from, 1.9, 1.9], [y_from, y_from, y_to], color=blue, lw=1.2)
         ax.annotate("", xy=(3.95, y_to), xytext=(1.9, y_to),
                     arrowprops={"arrowstyle": "->", "lw": 1.2, "color": blue})
-    ax.text(1.5, 6.8, "residual stream", rotation=90, va="center", color=blue, fontsize=9)
+    ax.text(1.5, 6.8, w("residual stream"), rotation=90, va="center", color=blue, fontsize=9,
+            **font)
     ax.add_patch(_Rect((0.6, 4.1), 9.1, 6.75, fill=False, ls="--", ec="#888888"))
-    ax.text(9.6, 4.25, f"× {config.n_layer} blocks", ha="right", fontsize=9, color="#555555")
+    ax.text(9.6, 4.25, w("× {L} blocks", L=config.n_layer), ha="right", fontsize=9,
+            color="#555555", **font)
     return fig
