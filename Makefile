@@ -35,7 +35,7 @@ BASELINE_ENV := OPENBLAS_CORETYPE=Sandybridge ATEN_CPU_CAPABILITY=default \
 	TF_ENABLE_ONEDNN_OPTS=1 $(ONE_THREAD)
 
 .PHONY: venv browser unit test test-portable test-avx2 test-baseline test-loaded \
-	test-gpu-branch test-cuda book figures gettext execute sync lint constraints clean
+	test-gpu-branch test-cuda book figures zh-notebooks gettext execute sync lint constraints clean
 
 venv: $(STAMP)
 
@@ -112,6 +112,11 @@ book: venv
 figures: venv
 	$(BIN)/python tools/figures.py
 
+## make zh-notebooks: write the Chinese notebooks (locales/zh_CN/notebooks) from the
+## English ones and the catalogues; after make gettext and translating, or make execute
+zh-notebooks: venv
+	$(BIN)/python tools/zh_notebooks.py
+
 ## make gettext: after changing English prose, bring locales/zh_CN/**/*.po up to date;
 ## new messages arrive untranslated, changed ones fuzzy, and the tests fail until translated
 gettext: venv
@@ -131,6 +136,7 @@ execute: venv sync
 	  $(BIN)/python tools/strip_timing.py $$nb; \
 	  echo "  $$nb: $$(( $$(date +%s) - start )) s"; \
 	done
+	@$(BIN)/python tools/zh_notebooks.py || echo "the Chinese notebooks need translations first: make gettext, translate, make zh-notebooks"
 
 lint: venv
 	$(BIN)/ruff check lib tests tools book

@@ -8,7 +8,8 @@ sphinx-intl: a new message arrives untranslated, a changed one arrives marked fu
 ``zh`` builds the Chinese site into ``_build/html/zh`` from the same notebooks, so code
 and outputs are the English ones by construction. ``_config.yml`` stays the only
 configuration that is edited: the Chinese build reads a copy of it with the language set,
-written to ``_build/i18n/_config.zh.yml``.
+written to ``_build/i18n/_config.zh.yml``. Its Colab and download buttons give the Chinese
+notebooks (``tools/zh_notebooks.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ LANGUAGE = "zh_CN"
 LOCALES = ROOT / "locales"
 WORK = ROOT / "_build" / "i18n"
 SITE = ROOT / "_build" / "html" / "zh"
+ZH_NOTEBOOKS = "locales/zh_CN/notebooks"  # tools/zh_notebooks.py writes them
 BIN = Path(sys.executable).parent
 
 
@@ -99,6 +101,8 @@ def zh_config(work: Path = WORK) -> Path:
     # the one English string of the theme's own chrome that Sphinx's catalogues lack
     config["sphinx"]["recursive_update"] = True
     sphinx_config["html_theme_options"] = {"search_bar_text": "搜索本书……"}
+    # the Colab button opens the Chinese notebook (tools/zh_notebooks.py), in the repository
+    config.setdefault("repository", {})["path_to_book"] = ZH_NOTEBOOKS
     # local extensions are found relative to the configuration file's folder
     for name, folder in config["sphinx"].get("local_extensions", {}).items():
         config["sphinx"]["local_extensions"][name] = str(ROOT / folder)
@@ -120,6 +124,11 @@ def zh(site: Path = SITE, work: Path = WORK, strict: bool = True) -> None:
          out, *flags])
     shutil.rmtree(site, ignore_errors=True)
     shutil.copytree(out / "_build" / "html", site)
+    # the download button gives the page's source: the Chinese notebook, not the English
+    for nb in (ROOT / ZH_NOTEBOOKS).rglob("*.ipynb"):
+        target = site / "_sources" / nb.relative_to(ROOT / ZH_NOTEBOOKS)
+        if target.exists():
+            shutil.copyfile(nb, target)
     print(f"Chinese site: {site}/index.html")
 
 

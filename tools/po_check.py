@@ -223,7 +223,7 @@ def fix_emphasis(msgstr: str) -> str:
     masked = _masked(msgstr)
     for m in reversed(list(BOLD.finditer(masked))):
         inner = msgstr[m.start(1):m.end(1)]
-        if not CJK.search(inner):
+        if not CJK.search(inner) and inner[-1:] not in LEAD_IN_STOPS:
             continue
         tail = ""
         while inner and inner[-1] in LEAD_IN_STOPS:
