@@ -225,6 +225,13 @@ def test_checker_wants_chinese_emphasis_bold_and_tight():
     assert not problems("**Answer.** Yes.", "**回答**。是的。")
 
 
+def test_checker_finds_a_sentence_ended_twice():
+    msgid = 'It says "减少需求。" (§9.5).'
+    found = problems(msgid, "原文说“减少需求。”（§9.5）。")
+    assert any(p.startswith("two stops in a row") for p in found), found
+    assert not problems(msgid, "原文（§9.5）说：“减少需求。”")
+
+
 def test_checker_wants_logit_and_the_measure_word_for_images():
     found = problems("The logits of 10 images.", "10 幅图像的 logits。")
     assert any(p.startswith("a plural the Chinese does not use") for p in found), found

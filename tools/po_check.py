@@ -25,6 +25,7 @@ Each problem is printed with its file and message; the exit status is 1 if there
   an image (the book's is ``张``). ``--fix-typesetting`` (alias ``--fix-percent``) fixes these;
 - a page keeps an English word of :data:`GLOSSED_AT_FIRST_USE` (rank, world size) and
   does not gloss it in Chinese where it first uses it;
+- it ends a sentence twice (``需求。”（§9.5）。``);
 - a space stands between Chinese and a ``{doc}``, ``{ref}`` or ``{term}`` role whose text
   is Chinese where they meet (a page's Chinese title, from its catalogue);
 - it starts like a Markdown list, quote or heading (``1. ``, ``- ``, ``> ``, ``# ``):
@@ -73,6 +74,8 @@ CJK_OR_PUNCT_RE = re.compile(CJK_OR_PUNCT)
 CHINESE_SINGULAR = {"logits": "logit"}
 # the measure word for an image (d2l-zh's: 10,000 张图像); 幅 stays in 步幅, 降幅, 幅度, 幅值
 IMAGE_MEASURE_FU = re.compile(r"(?<![步降振增涨])幅(?![度值面])")
+# two sentence stops in a row, around a closing quote or a parenthesis: "需求。”（§9.5）。"
+DOUBLE_STOP = re.compile(r"[。！？][”』」]?(?:（[^（）]*）)?[。！？]")
 # English words the Chinese prose keeps, which a page glosses in Chinese where it first
 # uses them: "world size（参与训练的进程总数）"
 GLOSSED_AT_FIRST_USE = ("rank", "world size")
@@ -366,6 +369,8 @@ def check_entry(entry: polib.POEntry, page: str,
     if fix_words(entry.msgstr) != entry.msgstr:
         problems.append("a plural the Chinese does not use (logits: logit) or 幅 for an image "
                         "(the book's measure word is 张; run --fix-typesetting)")
+    for m in DOUBLE_STOP.finditer(prose(entry.msgstr)):
+        problems.append(f"two stops in a row ({m.group(0)!r}): end the sentence once")
     if spaced_percents(entry.msgstr):
         problems.append("a space before % (Chinese sets 25%, tight; run --fix-percent)")
     for m in ENGLISH_UNIT_AFTER_GLUE.finditer(entry.msgstr):
