@@ -663,12 +663,15 @@ def repository_ref() -> str:
 @pytest.mark.parametrize("page", [p for p in ALL_PAGES if is_notebook(english(p))])
 @evidence()
 def test_notebook_has_colab_and_download_links(site, page):
-    """A Chinese page's buttons open the English notebook (the intro page says so)."""
+    """A page's buttons open its own language's notebook: the English one, or the Chinese
+    twin in locales/zh_CN/notebooks (tools/zh_notebooks.py; the intro page says so)."""
     hrefs, nb, ref = site.seen(page)["hrefs"], english(page), repository_ref()
+    path = f"locales/zh_CN/notebooks/{nb}" if page.startswith(ZH) else nb
     colab = [h for h in hrefs if h.startswith("https://colab.research.google.com/github/")]
-    assert any(h.endswith(f"/blob/{ref}/{nb}.ipynb") for h in colab), (
-        f"{page}: Colab link {colab}, want {ref}"
+    assert any(h.endswith(f"/blob/{ref}/{path}.ipynb") for h in colab), (
+        f"{page}: Colab link {colab}, want {ref}/{path}.ipynb"
     )
+    assert (ROOT / f"{path}.ipynb").is_file(), f"{page}: the Colab button's notebook {path} is missing"
     assert any(h.endswith(f"_sources/{nb}.ipynb") for h in hrefs), f"{page}: no .ipynb download link"
 
 
