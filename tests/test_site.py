@@ -651,6 +651,13 @@ def test_images_load(site, page):
     assert not broken, f"{page}: images that did not load: {broken}"
 
 
+def notebook_path(page: str) -> str:
+    """The notebook a page's Colab button opens, relative to the repository, without
+    ``.ipynb``: the English one, or the Chinese twin (``tools/zh_notebooks.py``)."""
+    nb = english(page)
+    return f"locales/zh_CN/notebooks/{nb}" if page.startswith(ZH) else nb
+
+
 def repository_ref() -> str:
     """The branch or tag the Colab and launch buttons open (``repository.branch`` of
     ``_config.yml``; the site under test was built from this file)."""
@@ -666,7 +673,7 @@ def test_notebook_has_colab_and_download_links(site, page):
     """A page's buttons open its own language's notebook: the English one, or the Chinese
     twin in locales/zh_CN/notebooks (tools/zh_notebooks.py; the intro page says so)."""
     hrefs, nb, ref = site.seen(page)["hrefs"], english(page), repository_ref()
-    path = f"locales/zh_CN/notebooks/{nb}" if page.startswith(ZH) else nb
+    path = notebook_path(page)
     colab = [h for h in hrefs if h.startswith("https://colab.research.google.com/github/")]
     assert any(h.endswith(f"/blob/{ref}/{path}.ipynb") for h in colab), (
         f"{page}: Colab link {colab}, want {ref}/{path}.ipynb"

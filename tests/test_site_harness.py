@@ -46,7 +46,8 @@ def clean_page(page: str, mode: str, site_url: str) -> dict:
         "images": [],
         "links": [],
         "hrefs": [
-            f"https://colab.research.google.com/github/o/r/blob/{site_tests.repository_ref()}/{nb}.ipynb",
+            f"https://colab.research.google.com/github/o/r/blob/{site_tests.repository_ref()}/"
+            f"{site_tests.notebook_path(page)}.ipynb",
             f"../_sources/{nb}.ipynb",
         ],
         "tracebacks": [],
