@@ -159,6 +159,7 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
         gpt_train,
         hardware,
         inputs,
+        lora,
         plotting,
         pretrained,
         seed,
@@ -169,6 +170,7 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
     from bigmodel.distributed import costs, launcher, memory, worker
     from bigmodel.numpy import attention, attribution, audio, cnn, fcnn
     from bigmodel.numpy import gpt as np_gpt
+    from bigmodel.numpy import lora as np_lora
     from bigmodel.text import bow, bpe
 
     gcfg, gparams = _gpt()
@@ -317,6 +319,14 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
             "cmd": launch_cmd, "out": launch_out, "timeout": 60.0}),
         "bigmodel.distributed.launcher.launch_workers": (launcher.launch_workers, {
             "cmds": [workers_cmd], "out": workers_out, "timeout": 60.0}),
+        "bigmodel.lora.LoRAConfig": (lora.LoRAConfig, {"rank": 2, "alpha": 4.0}),
+        "bigmodel.lora.adam_state_bytes": (lora.adam_state_bytes, {"n_trainable": 10,
+                                                                   "bytes_per_value": 4}),
+        "bigmodel.lora.init_adapters": (lora.init_adapters, {
+            "config": gcfg, "lora": lora.LoRAConfig(rank=2), "seed": 0}),
+        "bigmodel.numpy.lora.lora_linear": (np_lora.lora_linear, {
+            "x": np.ones((2, 4)), "weight": np.ones((4, 3)), "bias": None, "A": np.ones((4, 2)),
+            "B": np.ones((2, 3)), "scale": 0.5}),
         "bigmodel.gpt.mfu": (gpt.mfu, {"tokens_per_second": 1e4, "config": gcfg, "peak": 1e12}),
         "bigmodel.gpt.training_flops": (gpt.training_flops, {"n_params": 1e6, "n_tokens": 1e9}),
         "bigmodel.hardware.GPUSpec": (hardware.GPUSpec, {"name": "X", "capability": (8, 0),

@@ -71,6 +71,7 @@ def calls(fw: str) -> dict[str, tuple[Any, dict[str, Any]]]:
     gpt_mod, loop = mod("gpt"), mod("loop")
     from bigmodel.gpt import init_params
     from bigmodel.gpt_train import TrainConfig
+    from bigmodel.lora import LoRAConfig
 
     cfg = _gpt_config()
     gparams = init_params(cfg, 0)
@@ -110,6 +111,10 @@ def calls(fw: str) -> dict[str, tuple[Any, dict[str, Any]]]:
         "efficient.train_gpt": (efficient.train_gpt, {"model": gpt_mod.GPT(cfg, params=gparams),
                                                       "tokens": TOKENS, "steps": 1, "batch": 2,
                                                       "lr": 1e-3, "seed": 0}),
+        "lora.LoRA": (mod("lora").LoRA, {"A": np.zeros((8, 2)), "B": np.zeros((2, 8)),
+                                         "scale": 0.5}),
+        "lora.add_lora": (mod("lora").add_lora, {"model": gpt_mod.GPT(cfg, params=gparams),
+                                                 "lora": LoRAConfig(rank=2), "seed": 0}),
         "gpt.GPT": (gpt_mod.GPT, {"config": cfg, "seed": 0}),
         "gpt.causal_mask": (gpt_mod.causal_mask, {"T": 4, "past": 2}),
         "gpt.GPT.generate": (model.generate, {"idx": np.array([[1, 2]]), "max_new_tokens": 2,

@@ -38,10 +38,13 @@ class _Linear(tf.Module):
         super().__init__()
         self.weight = tf.Variable(tf.zeros([n_in, n_out]), name="weight")
         self.bias = tf.Variable(tf.zeros([n_out]), name="bias") if bias else None
+        self.lora: tf.Module | None = None  # a low-rank update (bigmodel.tf.lora)
 
     def __call__(self, x: tf.Tensor) -> tf.Tensor:
         y = tf.matmul(x, tf.cast(self.weight, x.dtype))
-        return y + tf.cast(self.bias, x.dtype) if self.bias is not None else y
+        if self.bias is not None:
+            y = y + tf.cast(self.bias, x.dtype)
+        return y if self.lora is None else y + self.lora(x)
 
 
 class _LayerNorm(tf.Module):
@@ -272,6 +275,13 @@ class GPT(GPTBase, tf.Module):
     def params(self) -> list[tf.Variable]:
         """The variables in the order of :func:`bigmodel.gpt.param_shapes`."""
         return [self.variables_by_name[n] for n in param_shapes(self.config)]
+
+    @property
+    def trainable_params(self) -> list[tf.Variable]:
+        """The variables that training updates, :attr:`params` in their order or, once
+        :func:`bigmodel.tf.lora.add_lora` has frozen them, the adapters' variables."""
+        own = [v for v in self.params if v.trainable]
+        return own + [v for n, v in _named_variables(self) if ".lora." in n and v.trainable]
 
     def load_numpy(self, params: dict[str, np.ndarray]) -> None:
         """Copy NumPy arrays named as :func:`bigmodel.gpt.param_shapes` into the variables.

@@ -102,7 +102,7 @@ def train(
     """
     name = check_precision(precision) if precision is not None else device_precision(pick_device())
     opt = configure_optimizer(model, cfg, name)
-    variables = model.params
+    variables = model.trainable_params  # all weights, or the LoRA adapters alone
     scaled = isinstance(opt, tf.keras.optimizers.LossScaleOptimizer)
 
     @tf.function(jit_compile=compile)

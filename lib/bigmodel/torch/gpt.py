@@ -33,10 +33,13 @@ class _Linear(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(n_in, n_out))
         self.bias = nn.Parameter(torch.empty(n_out)) if bias else None
+        self.lora: nn.Module | None = None  # a low-rank update (bigmodel.torch.lora)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = x @ self.weight
-        return y + self.bias if self.bias is not None else y
+        if self.bias is not None:
+            y = y + self.bias
+        return y if self.lora is None else y + self.lora(x)
 
 
 class _LayerNorm(nn.Module):
