@@ -167,7 +167,7 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
         training,
     )
     from bigmodel.data import fetching, fsdd
-    from bigmodel.distributed import costs, launcher, memory, worker
+    from bigmodel.distributed import costs, launcher, memory, model_parallel, worker
     from bigmodel.numpy import attention, attribution, audio, cnn, fcnn
     from bigmodel.numpy import gpt as np_gpt
     from bigmodel.numpy import lora as np_lora
@@ -319,6 +319,16 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
             "cmd": launch_cmd, "out": launch_out, "timeout": 60.0}),
         "bigmodel.distributed.launcher.launch_workers": (launcher.launch_workers, {
             "cmds": [workers_cmd], "out": workers_out, "timeout": 60.0}),
+        "bigmodel.distributed.model_parallel.check_tensor_parallel": (
+            model_parallel.check_tensor_parallel, {"config": gcfg, "world_size": 2}),
+        "bigmodel.distributed.model_parallel.qkv_columns": (
+            model_parallel.qkv_columns, {"config": gcfg, "world_size": 2}),
+        "bigmodel.distributed.model_parallel.tensor_parallel_block": (
+            model_parallel.tensor_parallel_block, {"x": x3, "params": gparams, "i": 0,
+                                                   "config": gcfg, "world_size": 2}),
+        "bigmodel.distributed.model_parallel.tensor_parallel_traffic": (
+            model_parallel.tensor_parallel_traffic, {"config": gcfg, "batch": 2,
+                                                     "world_size": 2, "bytes_per_value": 4}),
         "bigmodel.lora.LoRAConfig": (lora.LoRAConfig, {"rank": 2, "alpha": 4.0}),
         "bigmodel.lora.adam_state_bytes": (lora.adam_state_bytes, {"n_trainable": 10,
                                                                    "bytes_per_value": 4}),

@@ -125,6 +125,9 @@ def calls(fw: str) -> dict[str, tuple[Any, dict[str, Any]]]:
             "val_tokens": TOKENS, "cfg": tiny_train, "show_progress": False,
             "target_val_loss": 1.0}),
     }
+    if fw == "torch":  # a PyTorch-only module (tests/test_packages.py, ONLY_TORCH_MODULES)
+        table["tensor_parallel.reference"] = (mod("tensor_parallel").reference, {
+            "config": cfg, "batch": 2, "seed": 0})
     return {f"{pkg}.{k}": v for k, v in table.items()}
 
 

@@ -74,9 +74,12 @@ class _CausalSelfAttention(nn.Module):
     def forward(
         self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
     ) -> torch.Tensor:
-        B, T, C = x.shape
-        H = self.n_head
-        q, k, v = self.c_attn(x).split(C, dim=2)  # 3 x (B, T, C)
+        B, T, _ = x.shape
+        qkv = self.c_attn(x)  # (B, T, 3C)
+        # C and H: the model's width and heads, or a share of them on each tensor-parallel
+        # rank, which holds whole heads (bigmodel.torch.tensor_parallel)
+        C, H = qkv.shape[-1] // 3, self.n_head
+        q, k, v = qkv.split(C, dim=2)  # 3 x (B, T, C)
         q = q.view(B, T, H, C // H).transpose(1, 2)  # (B, H, T, Q)
         k = k.view(B, T, H, C // H).transpose(1, 2)  # (B, H, T, Q)
         v = v.view(B, T, H, C // H).transpose(1, 2)  # (B, H, T, Q)
