@@ -321,6 +321,10 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
             "cmds": [workers_cmd], "out": workers_out, "timeout": 60.0}),
         "bigmodel.distributed.model_parallel.check_tensor_parallel": (
             model_parallel.check_tensor_parallel, {"config": gcfg, "world_size": 2}),
+        "bigmodel.distributed.model_parallel.stage_layers": (
+            model_parallel.stage_layers, {"n_layer": 4, "n_stages": 2}),
+        "bigmodel.distributed.model_parallel.bubble_fraction": (
+            model_parallel.bubble_fraction, {"n_stages": 2, "n_micro": 4}),
         "bigmodel.distributed.model_parallel.qkv_columns": (
             model_parallel.qkv_columns, {"config": gcfg, "world_size": 2}),
         "bigmodel.distributed.model_parallel.tensor_parallel_block": (

@@ -133,6 +133,9 @@ def calls(fw: str) -> dict[str, tuple[Any, dict[str, Any]]]:
 
 #: Parameters left unswept on purpose, with the reason.
 ON_PURPOSE = {
+    "pipeline_parallel.gpipe_step": "one stage of a step between processes, which needs a "
+                                    "process group: run by its command line in "
+                                    "tests/test_pipeline_parallel.py, flags checked there",
     "efficient.peak_memory": "measures a fresh process's memory: run by its command line, "
                              "whose flags tests/test_command_lines.py sweeps",
 }

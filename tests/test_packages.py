@@ -73,6 +73,8 @@ ONLY_TORCH_MODULES = {
     "tensor_parallel": "TensorFlow's sharding API, tf.experimental.dtensor, is experimental "
     "(issue #23 asks for the split in NumPy on the TensorFlow side); chapter 09 shows it "
     "with bigmodel.distributed.model_parallel",
+    "pipeline_parallel": "issue #23 asks for pipeline parallelism in PyTorch; its framework-"
+    "neutral half (stages, the bubble) is bigmodel.distributed.model_parallel",
 }
 
 

@@ -1,6 +1,7 @@
-"""Tensor parallelism, the framework-neutral half: how a GPT block's matrices split over
-``N`` devices (Megatron-LM, Shoeybi et al., 2019), that split computed in NumPy, and what
-it communicates.
+"""Model parallelism, the framework-neutral half. Tensor parallelism: how a GPT block's
+matrices split over ``N`` devices (Megatron-LM, Shoeybi et al., 2019), that split computed
+in NumPy, and what it communicates. Pipeline parallelism: which blocks each stage holds
+(:func:`stage_layers`) and the idle share of GPipe's schedule (:func:`bubble_fraction`).
 
 Each block has two pairs of matrices, and each pair splits the same way: the first by
 columns, the second by rows.
@@ -31,8 +32,8 @@ from ..numpy.attention import attention
 from ..numpy.gpt import gelu, layer_norm
 from .costs import allreduce_bytes
 
-__all__ = ["check_tensor_parallel", "qkv_columns", "tensor_parallel_block",
-           "tensor_parallel_traffic"]
+__all__ = ["bubble_fraction", "check_tensor_parallel", "qkv_columns", "stage_layers",
+           "tensor_parallel_block", "tensor_parallel_traffic"]
 
 
 def check_tensor_parallel(config: GPTConfig, world_size: int) -> int:
@@ -122,3 +123,27 @@ def tensor_parallel_traffic(config: GPTConfig, batch: int, world_size: int,
     per = allreduce_bytes(values, n, bytes_per_value)
     return {"allreduces_forward": count, "allreduces_backward": count,
             "values_per_allreduce": values, "bytes_per_device": 2 * count * per}
+
+
+def stage_layers(n_layer: int, n_stages: int) -> list[range]:
+    """The blocks each of ``n_stages`` pipeline stages holds, in order, as equal as they
+    split (the first stages take one more when they do not). Stage 0 also holds the
+    embeddings, the last stage the final LayerNorm and the output layer."""
+    n_layer, p = positive_int(n_layer, "n_layer"), positive_int(n_stages, "n_stages")
+    if p > n_layer:
+        raise ValueError(f"{p} pipeline stages need at least {p} blocks; the model has "
+                         f"{n_layer}: use at most {n_layer} stages")
+    edges = np.cumsum([0] + [n_layer // p + (s < n_layer % p) for s in range(p)])
+    return [range(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def bubble_fraction(n_stages: int, n_micro: int) -> float:
+    """GPipe's idle share of each stage, ``(p - 1) / (m + p - 1)`` (Huang et al., 2019).
+
+    With ``p`` stages of equal time per micro-batch and ``m`` micro-batches, the forward
+    passes take ``m + p - 1`` slots, of which each stage works ``m``: the last stage waits
+    ``p - 1`` slots for the first micro-batch, the first stage ``p - 1`` after its last
+    one; the backward passes mirror that. Communication time is not counted.
+    """
+    p, m = positive_int(n_stages, "n_stages"), positive_int(n_micro, "n_micro")
+    return (p - 1) / (m + p - 1)
