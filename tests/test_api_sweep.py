@@ -171,7 +171,7 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
     from bigmodel.numpy import attention, attribution, audio, cnn, fcnn
     from bigmodel.numpy import gpt as np_gpt
     from bigmodel.numpy import lora as np_lora
-    from bigmodel.text import bow, bpe
+    from bigmodel.text import bow, bpe, poet_split
 
     gcfg, gparams = _gpt()
     fcfg, fparams = _fcnn()
@@ -300,6 +300,9 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
         "bigmodel.text.bow.train_test_split": (bow.train_test_split, {"n": 10, "test_fraction": 0.2}),
         "bigmodel.text.bpe.train_bpe": (bpe.train_bpe, {"text": "hello world " * 20,
                                                         "vocab_size": 260}),
+        "bigmodel.text.poet_split.split_poet": (poet_split.split_poet, {
+            "authors": ["甲", "甲", "乙"], "paragraphs": [["一二三四五"], ["六七八九十"], ["百"]],
+            "poet": "甲", "n_test": 1, "seed": 0}),
         "bigmodel.train.CheckBatches": (train.CheckBatches, {"n": 2, "batch_size": 2, "seed": 0}),
         "bigmodel.train.check_batches": (train.check_batches, {"val_ids": TOKENS, "block_size": 8}),
         "bigmodel.book.glue": (book.glue, {"name": "n", "value": 1.0, "display": False,
@@ -361,6 +364,8 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
 ON_PURPOSE = {
     "bigmodel.gpt_train.TrainHistory": "a record the training loop fills, not an input",
     "bigmodel.data.fsdd.FSDD": "built by load_fsdd from checked files, not by readers",
+    "bigmodel.text.poet_split.PoetSplit": "built by split_poet, not by readers (its pool(n) "
+                                          "is tested in tests/test_poet_split.py)",
     "bigmodel.budget.StepCost": "a measured cost table of the budget, not an input",
     "bigmodel.distributed.worker.inject_fault": "a test hook of the fault-tolerance tests",
     "bigmodel.gpt_base.KVCache": "made by generate() from the model's own config",
