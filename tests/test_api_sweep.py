@@ -324,6 +324,8 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
             "cmds": [workers_cmd], "out": workers_out, "timeout": 60.0}),
         "bigmodel.distributed.model_parallel.check_tensor_parallel": (
             model_parallel.check_tensor_parallel, {"config": gcfg, "world_size": 2}),
+        "bigmodel.distributed.model_parallel.random_batch": (
+            model_parallel.random_batch, {"config": gcfg, "batch": 2, "seed": 0}),
         "bigmodel.distributed.model_parallel.stage_layers": (
             model_parallel.stage_layers, {"n_layer": 4, "n_stages": 2}),
         "bigmodel.distributed.model_parallel.bubble_fraction": (

@@ -31,6 +31,15 @@ def test_stage_layers():
         mp.stage_layers(2, 3)
 
 
+def test_random_batch_is_the_seeds():
+    x, y = mp.random_batch(CFG, 3, seed=0)
+    assert x.shape == y.shape == (3, CFG.block_size) and x.dtype == np.int64
+    assert 0 <= x.min() and max(x.max(), y.max()) < CFG.vocab_size
+    again, _ = mp.random_batch(CFG, 3, seed=0)
+    other, _ = mp.random_batch(CFG, 3, seed=1)
+    assert np.array_equal(x, again) and not np.array_equal(x, other)
+
+
 def test_bubble_fraction():
     assert mp.bubble_fraction(2, 1) == 0.5
     assert mp.bubble_fraction(2, 4) == 0.2

@@ -32,8 +32,8 @@ from ..numpy.attention import attention
 from ..numpy.gpt import gelu, layer_norm
 from .costs import allreduce_bytes
 
-__all__ = ["bubble_fraction", "check_tensor_parallel", "qkv_columns", "stage_layers",
-           "tensor_parallel_block", "tensor_parallel_traffic"]
+__all__ = ["bubble_fraction", "check_tensor_parallel", "qkv_columns", "random_batch",
+           "stage_layers", "tensor_parallel_block", "tensor_parallel_traffic"]
 
 
 def check_tensor_parallel(config: GPTConfig, world_size: int) -> int:
@@ -147,3 +147,14 @@ def bubble_fraction(n_stages: int, n_micro: int) -> float:
     """
     p, m = positive_int(n_stages, "n_stages"), positive_int(n_micro, "n_micro")
     return (p - 1) / (m + p - 1)
+
+
+def random_batch(config: GPTConfig, batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The batch the model-parallel workers and their one-process references share: token
+    ids ``x`` and targets ``y``, each ``(batch, block_size)`` int64, uniform over the
+    vocabulary, from ``numpy.random.default_rng([seed, 1])``."""
+    batch, seed = positive_int(batch, "batch"), integer(seed, "seed", low=0)
+    rng = np.random.default_rng([seed, 1])
+    x = rng.integers(0, config.vocab_size, (batch, config.block_size))
+    y = rng.integers(0, config.vocab_size, (batch, config.block_size))
+    return x, y

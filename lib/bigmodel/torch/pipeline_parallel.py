@@ -34,12 +34,11 @@ import torch
 import torch.distributed as dist
 from torch.nn import functional as F
 
-from ..distributed.model_parallel import stage_layers
+from ..distributed.model_parallel import random_batch, stage_layers
 from ..files import atomic_write_npz, atomic_write_text
 from ..flags import integer_flag
 from ..gpt import GPTConfig, init_params
 from .gpt import GPT
-from .tensor_parallel import _batch
 
 __all__ = ["gpipe_step", "main", "run", "stage_forward"]
 
@@ -136,7 +135,7 @@ def run(args: argparse.Namespace) -> dict:
     if p > 2:
         _ends_group(p)  # every rank must take part in making a group
     model = GPT(config, params=init_params(config, rng=args.seed))  # every stage: same seed
-    x, y = _batch(config, args.batch, args.seed)
+    x, y = (torch.as_tensor(a) for a in random_batch(config, args.batch, args.seed))
     for _ in range(args.warmup):
         model.zero_grad(set_to_none=True)
         gpipe_step(model, x, y, args.micro_batches)

@@ -36,7 +36,7 @@ from torch.distributed.tensor.debug import CommDebugMode
 from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
 
 from ..distributed.memory import median_seconds
-from ..distributed.model_parallel import check_tensor_parallel, qkv_columns
+from ..distributed.model_parallel import check_tensor_parallel, qkv_columns, random_batch
 from ..files import atomic_write_npz, atomic_write_text
 from ..flags import integer_flag
 from ..gpt import GPTConfig, init_params
@@ -118,9 +118,7 @@ def full_grads(model: GPT) -> dict[str, np.ndarray]:
 
 
 def _batch(config: GPTConfig, batch: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    rng = np.random.default_rng([seed, 1])
-    x = rng.integers(0, config.vocab_size, (batch, config.block_size))
-    y = rng.integers(0, config.vocab_size, (batch, config.block_size))
+    x, y = random_batch(config, batch, seed)  # (B, T) each
     return torch.as_tensor(x), torch.as_tensor(y)
 
 
