@@ -155,6 +155,7 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
         book,
         budget,
         canary,
+        finetune,
         gpt,
         gpt_train,
         hardware,
@@ -303,6 +304,10 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
         "bigmodel.text.poet_split.split_poet": (poet_split.split_poet, {
             "authors": ["甲", "甲", "乙"], "paragraphs": [["一二三四五"], ["六七八九十"], ["百"]],
             "poet": "甲", "n_test": 1, "seed": 0}),
+        "bigmodel.finetune.pool_parts": (finetune.pool_parts, {"pool": ["a", "b", "c"],
+                                                               "val_share": 0.2}),
+        "bigmodel.finetune.windows": (finetune.windows, {"ids": TOKENS, "block_size": 4,
+                                                         "batch_size": 2}),
         "bigmodel.train.CheckBatches": (train.CheckBatches, {"n": 2, "batch_size": 2, "seed": 0}),
         "bigmodel.train.check_batches": (train.check_batches, {"val_ids": TOKENS, "block_size": 8}),
         "bigmodel.book.glue": (book.glue, {"name": "n", "value": 1.0, "display": False,

@@ -175,6 +175,12 @@ def test_training_loops_agree():
     assert hp.step == ht.step == [10, 20]
     np.testing.assert_allclose(ht.val_loss, hp.val_loss, rtol=2e-3)
     assert ht.val_loss[-1] < 0.6 * math.log(CFG.vocab_size)
+    # on_eval sees each evaluation with that step's weights, and True stops training
+    for fw, model in ((pttrain, ptgpt.GPT(CFG, seed=0)), (tftrain, tfgpt.GPT(CFG, params=pt.to_numpy()))):
+        seen = []
+        hist = fw.train(model, tokens[:3000], tokens[3000:], cfg, show_progress=False,
+                        on_eval=lambda step, val, seen=seen: seen.append((step, val)) or step >= 10)
+        assert hist.step == [10] and seen == [(10, hist.val_loss[0])]
     # the decay mask: biases and LayerNorm gains are excluded, matrices are not
     w, b = m.variables_by_name["h.0.mlp.c_fc.weight"], m.variables_by_name["h.0.mlp.c_fc.bias"]
     opt = tftrain.configure_optimizer(m, cfg)

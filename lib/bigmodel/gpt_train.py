@@ -170,6 +170,7 @@ def train_loop(
     vocab_size: int,
     show_progress: bool = True,
     target_val_loss: float | None = None,
+    on_eval: Callable[[int, float], bool | None] | None = None,
 ) -> TrainHistory:
     """The GPT training loop both frameworks run; they supply the three callables.
 
@@ -180,6 +181,10 @@ def train_loop(
         sync: waits for the device given the last step's return value, so timings are
             real (a GPU runs asynchronously).
         train_tokens, val_tokens: 1-D token ids; checked by :func:`bigmodel.gpt.check_tokens`.
+        target_val_loss: stop at the first evaluation at or below this validation loss.
+        on_eval: called after each evaluation as ``on_eval(step, val_loss)``, while the
+            model holds that step's weights (to keep the best ones, say); training stops
+            when it returns ``True``.
 
     Batches come from :func:`get_batch` with ``cfg.seed``, the evaluation
     batches from :func:`eval_batches`: the same in both frameworks.
@@ -210,5 +215,7 @@ def train_loop(
             hist.loss.append(evaluate(evals["train"]))
             hist.val_loss.append(evaluate(evals["val"]))
             if target_val_loss is not None and hist.val_loss[-1] <= target_val_loss:
+                break
+            if on_eval is not None and on_eval(i + 1, hist.val_loss[-1]):
                 break
     return hist

@@ -11,6 +11,7 @@ and words (:func:`bigmodel.tf.precision`); float16 wraps the optimizer in a
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -87,6 +88,7 @@ def train(
     compile: bool = False,
     show_progress: bool = True,
     target_val_loss: float | None = None,
+    on_eval: Callable[[int, float], bool | None] | None = None,
 ) -> TrainHistory:
     """Train ``model`` in place on random windows of ``train_tokens``; return the history.
 
@@ -122,5 +124,5 @@ def train(
         return train_loop(
             step, lambda batches: estimate_loss(model, batches, name), lambda loss: float(loss),
             train_tokens, val_tokens, cfg, model.config.block_size, model.config.vocab_size,
-            show_progress, target_val_loss,
+            show_progress, target_val_loss, on_eval,
         )

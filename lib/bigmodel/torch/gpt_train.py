@@ -12,6 +12,7 @@ on older CUDA GPUs, float32 on a CPU; ``precision=`` names another.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -83,6 +84,7 @@ def train(
     compile: bool = False,
     show_progress: bool = True,
     target_val_loss: float | None = None,
+    on_eval: Callable[[int, float], bool | None] | None = None,
 ) -> TrainHistory:
     """Train ``model`` in place on random windows of ``train_tokens``; return the history.
 
@@ -95,6 +97,9 @@ def train(
             ``first_step_seconds``).
         target_val_loss: stop at the first evaluation whose validation loss is at or
             below this (for time-to-loss benchmarks).
+        on_eval: ``on_eval(step, val_loss)`` after each evaluation, with the model holding
+            that step's weights; training stops when it returns ``True``
+            (:func:`bigmodel.gpt_train.train_loop`).
 
     Both frameworks draw the same batches from ``cfg.seed`` (:func:`bigmodel.gpt_train.get_batch`).
     """
@@ -128,5 +133,5 @@ def train(
     return train_loop(
         step, lambda batches: estimate_loss(model, batches, name), sync, train_tokens,
         val_tokens, cfg, model.config.block_size, model.config.vocab_size, show_progress,
-        target_val_loss,
+        target_val_loss, on_eval,
     )
