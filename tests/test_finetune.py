@@ -63,7 +63,7 @@ def test_the_command_writes_every_run(shared_data, nano_checkpoint, tmp_path, to
     assert by[4, "lora-2"]["trainable"] < by[4, "full"]["trainable"] == by[4, "scratch"]["trainable"]
     assert by[4, "full"]["adam_state_bytes"] == 2 * 4 * by[4, "full"]["trainable"]
     for r in rec["runs"]:
-        assert 2 <= r["step_kept"] <= r["steps_run"] <= 6 and r["step_kept"] % 2 == 0
+        assert 0 <= r["step_kept"] <= r["steps_run"] <= 6 and r["step_kept"] % 2 == 0
         assert np.isfinite(r["test_loss"]) and r["val_loss"] > 0
     assert rec["untrained_test_loss"] > 0.9 * np.log(9589)
     with pytest.raises(SystemExit):  # an earlier record is kept
@@ -85,3 +85,18 @@ def test_bad_flags_are_named(flags, message, tmp_path, capsys):
         finetune.main([*flags, "--out", str(tmp_path)])
     assert err.value.code == 2 and message in capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_a_run_that_only_hurts_keeps_the_start(shared_data, nano_checkpoint, tmp_path,
+                                               torch_one_thread):
+    """A learning rate of 50 wrecks the weights at once: early stopping keeps step 0, the
+    pretrained weights, and the test loss is the pretrained model's."""
+    assert finetune.main([
+        "--pools", "4", "--seeds", "0", "--methods", "full", "--lr-full", "50",
+        "--n-test", "20", "--max-steps", "4", "--eval-interval", "2", "--patience", "2",
+        "--batch", "2", "--checkpoint", str(nano_checkpoint), "--data-dir", str(shared_data),
+        "--out", str(tmp_path)]) == 0
+    rec = json.loads((tmp_path / "finetune.json").read_text("utf-8"))
+    (run,) = rec["runs"]
+    assert run["step_kept"] == 0 and run["steps_run"] == 4
+    assert run["test_loss"] == pytest.approx(rec["pretrained_test_loss"], abs=1e-6)

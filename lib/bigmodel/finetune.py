@@ -15,9 +15,10 @@ each method, one run:
   (:func:`bigmodel.torch.lora.add_lora`, adapters drawn with the seed).
 
 A run trains on the pool's first 80 % of poems and stops early on the other 20 %
-(:func:`pool_parts`): it evaluates every ``--eval-interval`` steps, keeps the weights of
-the best validation loss, and stops after ``--patience`` evaluations without a better one
-or at ``--max-steps``. The test poems are scored once, with the kept weights, over every
+(:func:`pool_parts`): it evaluates before the first step and every ``--eval-interval``
+steps, keeps the weights of the best validation loss (the starting weights, step 0, when
+no step beats them), and stops after ``--patience`` evaluations without a better one or at
+``--max-steps``. The test poems are scored once, with the kept weights, over every
 non-overlapping window of the test text (:func:`windows`), so no choice ever sees them.
 
 ``<out>/finetune.json`` records the command, date, host, versions, the pretrained and the
@@ -214,7 +215,10 @@ def main(argv: list[str] | None = None) -> int:
                                   min_lr=lr / 10, warmup_steps=min(10, args.max_steps),
                                   eval_interval=args.eval_interval, eval_iters=1, seed=seed)
                 val_batches = windows(val_ids, T)
-                best = {"loss": float("inf"), "step": 0, "state": None, "waited": 0}
+                with torch.no_grad():  # step 0 competes too: training must beat the start
+                    start = estimate_loss(model, val_batches)
+                best = {"loss": start, "step": 0, "waited": 0,
+                        "state": {k: v.clone() for k, v in model.state_dict().items()}}
 
                 def keep_best(step: int, _: float, model=model, val_batches=val_batches,
                               best=best) -> bool:
