@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -207,6 +208,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "WORLD_SIZE" not in os.environ:
         parser().error("run under torchrun (python -m torch.distributed.run ...)")
     run(args)
+    # Every rank has passed the last barrier and rank 0's files are written. Leave without
+    # the interpreter's teardown: after point-to-point sends, gloo's threads can outlive
+    # the process group, and C++ then aborts the exiting process ("terminate called
+    # without an active exception", seen once in CI on a loaded machine).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
