@@ -374,6 +374,8 @@ ON_PURPOSE = {
     "bigmodel.text.poet_split.PoetSplit": "built by split_poet, not by readers (its pool(n) "
                                           "is tested in tests/test_poet_split.py)",
     "bigmodel.budget.StepCost": "a measured cost table of the budget, not an input",
+    "bigmodel.finetune.RunSummary": "built by summarize from a record, not by readers "
+                                    "(tested in tests/test_finetune.py)",
     "bigmodel.distributed.worker.inject_fault": "a test hook of the fault-tolerance tests",
     "bigmodel.gpt_base.KVCache": "made by generate() from the model's own config",
     "bigmodel.inputs.integer": "the checker itself: its bounds come from the library's code",

@@ -71,6 +71,13 @@ def test_the_command_writes_every_run(shared_data, nano_checkpoint, tmp_path, to
     with pytest.raises(SystemExit):  # more poems than the poet has outside the test set
         finetune.main([*argv[:-1], str(tmp_path / "big"), "--pools", "3000"])
     assert not (tmp_path / "big").exists()
+    # two worker processes give each run's result, in the same order
+    assert finetune.main([*argv[:-1], str(tmp_path / "jobs"), "--jobs", "2"]) == 0
+    par = json.loads((tmp_path / "jobs" / "finetune.json").read_text("utf-8"))
+    assert par["jobs"] == 2 and rec["jobs"] == 1
+    for a, b in zip(rec["runs"], par["runs"], strict=True):
+        assert {k: v for k, v in a.items() if k != "seconds"} == {
+            k: v for k, v in b.items() if k != "seconds"}
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -100,3 +107,46 @@ def test_a_run_that_only_hurts_keeps_the_start(shared_data, nano_checkpoint, tmp
     (run,) = rec["runs"]
     assert run["step_kept"] == 0 and run["steps_run"] == 4
     assert run["test_loss"] == pytest.approx(rec["pretrained_test_loss"], abs=1e-6)
+
+
+def _record(runs):
+    return {"command": "python -m bigmodel.finetune --out x", "pretrained_test_loss": 5.0,
+            "untrained_test_loss": 9.0, "test_tokens": 100, "runs": runs}
+
+
+def _run(pool, seed, method, loss, steps=40, seconds=8.0):
+    return {"pool": pool, "seed": seed, "method": method, "test_loss": loss, "step_kept": 20,
+            "steps_run": steps, "seconds": seconds, "trainable": 10, "adam_state_bytes": 80}
+
+
+def test_summarize_groups_seeds_and_pairs_them_with_the_start(tmp_path):
+    runs = [_run(50, s, m, 5.0 + d) for s, (a, b) in enumerate([(0.1, -0.02), (0.3, -0.04)])
+            for m, d in (("scratch", a), ("full", b))]
+    path = tmp_path / "finetune.json"
+    path.write_text(json.dumps(_record(runs)))
+    summary = finetune.summarize(finetune.load_record(path))
+    assert list(summary) == [(50, "scratch"), (50, "full")]
+    s = summary[50, "full"]
+    assert s.seeds == (0, 1) and np.allclose(s.gain, [-0.02, -0.04])
+    assert np.isclose(s.mean, 4.97) and np.isclose(s.sd, np.std([4.98, 4.96], ddof=1))
+    assert np.allclose(s.seconds_per_step, [0.2, 0.2]) and s.adam_state_bytes == 80
+    one = finetune.summarize(_record(runs[:2]))[50, "full"]
+    assert np.isnan(one.sd)  # one seed has no spread
+
+
+def test_bad_records_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python -m bigmodel.finetune"):
+        finetune.load_record(tmp_path / "none.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json is not JSON"):
+        finetune.load_record(bad)
+    bad.write_text(json.dumps({"command": "x"}))
+    with pytest.raises(ValueError, match="has no 'pretrained_test_loss'"):
+        finetune.load_record(bad)
+    run = _run(50, 0, "full", 5.0)
+    del run["seconds"]
+    bad.write_text(json.dumps(_record([run])))
+    with pytest.raises(ValueError, match="run 0 has no 'seconds'"):
+        finetune.load_record(bad)
+

@@ -20,6 +20,8 @@ steps, keeps the weights of the best validation loss (the starting weights, step
 no step beats them), and stops after ``--patience`` evaluations without a better one or at
 ``--max-steps``. The test poems are scored once, with the kept weights, over every
 non-overlapping window of the test text (:func:`windows`), so no choice ever sees them.
+``--jobs N`` makes N runs at once, each in its own process; each run's result is the same
+as with one job.
 
 ``<out>/finetune.json`` records the command, date, host, versions, the pretrained and the
 untrained model's test loss, and per run: the test loss, the step kept, the steps run, the
@@ -36,6 +38,7 @@ import json
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +49,14 @@ from .flags import integer_flag, number_flag
 from .gpt_train import TrainConfig
 from .inputs import number, positive_int
 
-__all__ = ["main", "parse_method", "pool_parts", "windows"]
+__all__ = ["RunSummary", "load_record", "main", "parse_method", "pool_parts", "summarize", "windows"]
 
 RECORD = "finetune.json"
+#: The record the book reads, a ``finetune.json`` of this command shipped in the package's
+#: ``results/`` folder under this name (its ``command`` says how it was made).
+SHIPPED_RECORD = "finetune-bai-juyi.json"
+_RUN_KEYS = ("pool", "seed", "method", "test_loss", "step_kept", "steps_run", "seconds",
+             "trainable", "adam_state_bytes")
 
 
 def parse_method(name: str) -> tuple[str, int]:
@@ -94,6 +102,96 @@ def windows(ids: np.ndarray, block_size: int, batch_size: int = 64) -> list[tupl
     return [(x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, n, batch_size)]
 
 
+def load_record(path: str | Path | None = None) -> dict:
+    """A ``finetune.json`` as a dictionary; by default the shipped one (:data:`SHIPPED_RECORD`).
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the file is not JSON, or lacks a key the book reads (the message names
+            the file and the key).
+    """
+    if path is None:
+        import importlib.resources
+
+        path = Path(str(importlib.resources.files("bigmodel") / "results" / SHIPPED_RECORD))
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no fine-tuning record at {path}; make one with "
+                                "python -m bigmodel.finetune --out FOLDER")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not JSON ({err}); was it written by bigmodel.finetune?") from None
+    for key in ("command", "pretrained_test_loss", "untrained_test_loss", "test_tokens", "runs"):
+        if key not in record:
+            raise ValueError(f"{path} has no {key!r}; was it written by bigmodel.finetune?")
+    for i, run in enumerate(record["runs"]):
+        missing = [k for k in _RUN_KEYS if k not in run]
+        if missing:
+            raise ValueError(f"{path}: run {i} has no {missing[0]!r}; was it written by "
+                             "bigmodel.finetune?")
+    return record
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The runs of one pool size and method in a record, over its seeds.
+
+    Attributes:
+        pool: poems in the pool (training and validation together).
+        method: ``scratch``, ``full`` or ``lora-R``.
+        seeds: the training seeds, in the record's order.
+        test_loss: ``(n_seeds,)`` nats per character on the held-out poems.
+        gain: ``(n_seeds,)`` ``test_loss`` minus the pretrained model's (negative: better).
+        steps_kept: the step whose weights were kept, per seed (0: the start).
+        steps_run: the steps trained before stopping, per seed.
+        seconds_per_step: wall seconds of training per step run (evaluations included),
+            per seed.
+        trainable: parameters the method trains.
+        adam_state_bytes: bytes of Adam's two moments for them.
+    """
+
+    pool: int
+    method: str
+    seeds: tuple[int, ...]
+    test_loss: np.ndarray
+    gain: np.ndarray
+    steps_kept: tuple[int, ...]
+    steps_run: tuple[int, ...]
+    seconds_per_step: np.ndarray
+    trainable: int
+    adam_state_bytes: int
+
+    @property
+    def mean(self) -> float:
+        """Mean test loss over the seeds."""
+        return float(self.test_loss.mean())
+
+    @property
+    def sd(self) -> float:
+        """Sample standard deviation of the test loss over the seeds (``nan`` for one seed)."""
+        return float(self.test_loss.std(ddof=1)) if self.test_loss.size > 1 else float("nan")
+
+
+def summarize(record: dict) -> dict[tuple[int, str], RunSummary]:
+    """``(pool, method)`` -> :class:`RunSummary` for every pool and method in ``record``
+    (from :func:`load_record`), in the order the runs were made."""
+    groups: dict[tuple[int, str], list[dict]] = {}
+    for run in record["runs"]:
+        groups.setdefault((run["pool"], run["method"]), []).append(run)
+    base = float(record["pretrained_test_loss"])
+    out = {}
+    for (pool, method), runs in groups.items():
+        loss = np.array([r["test_loss"] for r in runs], np.float64)
+        out[pool, method] = RunSummary(
+            pool=pool, method=method, seeds=tuple(r["seed"] for r in runs), test_loss=loss,
+            gain=loss - base, steps_kept=tuple(r["step_kept"] for r in runs),
+            steps_run=tuple(r["steps_run"] for r in runs),
+            seconds_per_step=np.array([r["seconds"] / max(1, r["steps_run"]) for r in runs]),
+            trainable=int(runs[0]["trainable"]), adam_state_bytes=int(runs[0]["adam_state_bytes"]))
+    return out
+
+
 def _int_list(text: str) -> list[int]:
     try:
         values = [int(v) for v in text.split(",")]
@@ -135,13 +233,69 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lr-scratch", type=lr, default=3e-3)
     p.add_argument("--lr-full", type=lr, default=3e-4)
     p.add_argument("--lr-lora", type=lr, default=3e-3)
-    p.add_argument("--threads", type=positive, default=1)
+    p.add_argument("--threads", type=positive, default=1, help="PyTorch threads per run")
+    p.add_argument("--jobs", type=positive, default=1,
+                   help="runs at once, each in its own process (a core each, with --threads 1)")
     p.add_argument("--checkpoint", default=None,
                    help="the pretrained model (default: the shipped tang-without-bai-juyi)")
     p.add_argument("--data-dir", default=None, help="where to look for the Tang poems first")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument("--overwrite", action="store_true", help=f"replace an earlier {RECORD}")
     return p
+
+
+def _run_one(task: dict) -> dict:
+    """One run of the grid, from the task :func:`main` builds (in a worker process with
+    ``--jobs`` above 1): train, keep the best validation weights, score the test windows."""
+    import torch
+
+    from .lora import LoRAConfig, adam_state_bytes
+    from .torch.gpt import GPT
+    from .torch.gpt_train import estimate_loss
+    from .torch.gpt_train import train as train_gpt
+    from .torch.lora import add_lora, trainable_count
+
+    torch.set_num_threads(task["threads"])
+    args, seed, ckpt = task["args"], task["seed"], task["checkpoint"]
+    kind, rank = parse_method(task["method"])
+    if kind == "scratch":
+        model, lr = GPT(task["config"], seed=seed), args["lr_scratch"]
+    else:
+        model, lr = GPT.from_checkpoint(ckpt), args["lr_full"]
+        if kind == "lora":
+            model, lr = add_lora(model, LoRAConfig(rank=rank), seed=seed), args["lr_lora"]
+    cfg = TrainConfig(max_steps=args["max_steps"], batch_size=args["batch"], lr=lr,
+                      min_lr=lr / 10, warmup_steps=min(10, args["max_steps"]),
+                      eval_interval=args["eval_interval"], eval_iters=1, seed=seed)
+    val_batches = windows(task["val_ids"], model.config.block_size)
+    with torch.no_grad():  # step 0 competes too: training must beat the start
+        start = estimate_loss(model, val_batches)
+    best = {"loss": start, "step": 0, "waited": 0,
+            "state": {k: v.clone() for k, v in model.state_dict().items()}}
+
+    def keep_best(step: int, _: float) -> bool:
+        with torch.no_grad():
+            loss = estimate_loss(model, val_batches)  # all of the validation poems
+        if loss < best["loss"]:
+            best.update(loss=loss, step=step, waited=0,
+                        state={k: v.clone() for k, v in model.state_dict().items()})
+        else:
+            best["waited"] += 1
+        return best["waited"] >= args["patience"]
+
+    t0 = time.perf_counter()
+    hist = train_gpt(model, task["fit_ids"], task["val_ids"], cfg, precision="float32",
+                     show_progress=False, on_eval=keep_best)
+    seconds = time.perf_counter() - t0
+    model.load_state_dict(best["state"])
+    trainable = trainable_count(model)
+    with torch.no_grad():
+        test_loss = estimate_loss(model, task["test"])
+    return {"pool": task["pool"], "pool_tokens": int(len(task["fit_ids"]) + len(task["val_ids"])),
+            "seed": seed, "method": task["method"], "lr": lr, "test_loss": test_loss,
+            "val_loss": best["loss"], "step_kept": best["step"], "steps_run": hist.step[-1],
+            "seconds": round(seconds, 2), "trainable": trainable,
+            "adam_state_bytes": adam_state_bytes(trainable)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,12 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from . import data, train
-    from .lora import LoRAConfig, adam_state_bytes
     from .text.poet_split import split_poet
     from .torch.gpt import GPT
     from .torch.gpt_train import estimate_loss
-    from .torch.gpt_train import train as train_gpt
-    from .torch.lora import add_lora, trainable_count
 
     torch.set_num_threads(args.threads)
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -190,60 +341,38 @@ def main(argv: list[str] | None = None) -> int:
     record = {
         "command": "python -m bigmodel.finetune " + " ".join(argv if argv is not None else sys.argv[1:]),
         "started_utc": started.isoformat(timespec="seconds"), "host_cpu": cpu_name(),
-        "threads": args.threads, "python": platform.python_version(), "torch": torch.__version__,
-        "numpy": np.__version__, "checkpoint": ckpt.name, "poet": split.poet,
-        "test_poems": len(split.test), "test_tokens": int(sum(x.size for x, _ in test)),
+        "threads": args.threads, "jobs": args.jobs, "python": platform.python_version(),
+        "torch": torch.__version__, "numpy": np.__version__, "checkpoint": ckpt.name,
+        "poet": split.poet, "test_poems": len(split.test),
+        "test_tokens": int(sum(x.size for x, _ in test)),
         "pretrained_test_loss": test_loss(pretrained),
         "untrained_test_loss": test_loss(GPT(config, seed=0)), "runs": [],
     }
     print(f"pretrained {record['pretrained_test_loss']:.4f}, untrained "
           f"{record['untrained_test_loss']:.4f} on {record['test_tokens']:,} test tokens", flush=True)
+    settings = {k: getattr(args, k) for k in ("lr_scratch", "lr_full", "lr_lora", "max_steps",
+                                              "batch", "eval_interval", "patience")}
+    tasks = []
     for n in args.pools:
         fit, val = pool_parts(split.pool(n))
         fit_ids, val_ids = ids(fit), ids(val)
-        for seed in args.seeds:
-            for method in args.methods:
-                kind, rank = parse_method(method)
-                if kind == "scratch":
-                    model, lr = GPT(config, seed=seed), args.lr_scratch
-                else:
-                    model = GPT.from_checkpoint(ckpt)
-                    lr = args.lr_full
-                    if kind == "lora":
-                        model, lr = add_lora(model, LoRAConfig(rank=rank), seed=seed), args.lr_lora
-                cfg = TrainConfig(max_steps=args.max_steps, batch_size=args.batch, lr=lr,
-                                  min_lr=lr / 10, warmup_steps=min(10, args.max_steps),
-                                  eval_interval=args.eval_interval, eval_iters=1, seed=seed)
-                val_batches = windows(val_ids, T)
-                with torch.no_grad():  # step 0 competes too: training must beat the start
-                    start = estimate_loss(model, val_batches)
-                best = {"loss": start, "step": 0, "waited": 0,
-                        "state": {k: v.clone() for k, v in model.state_dict().items()}}
+        tasks += [{"pool": n, "seed": seed, "method": method, "fit_ids": fit_ids,
+                   "val_ids": val_ids, "test": test, "config": config, "checkpoint": str(ckpt),
+                   "args": settings, "threads": args.threads}
+                  for seed in args.seeds for method in args.methods]
+    if args.jobs == 1:
+        results = map(_run_one, tasks)
+    else:  # worker processes, each with --threads threads; results come back in order
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-                def keep_best(step: int, _: float, model=model, val_batches=val_batches,
-                              best=best) -> bool:
-                    with torch.no_grad():
-                        loss = estimate_loss(model, val_batches)  # all of the validation poems
-                    if loss < best["loss"]:
-                        best.update(loss=loss, step=step, waited=0,
-                                    state={k: v.clone() for k, v in model.state_dict().items()})
-                    else:
-                        best["waited"] += 1
-                    return best["waited"] >= args.patience
-
-                t0 = time.perf_counter()
-                hist = train_gpt(model, fit_ids, val_ids, cfg, precision="float32",
-                                 show_progress=False, on_eval=keep_best)
-                seconds = time.perf_counter() - t0
-                model.load_state_dict(best["state"])
-                trainable = trainable_count(model)
-                run = {"pool": n, "pool_tokens": int(len(fit_ids) + len(val_ids)), "seed": seed,
-                       "method": method, "lr": lr, "test_loss": test_loss(model),
-                       "val_loss": best["loss"], "step_kept": best["step"],
-                       "steps_run": hist.step[-1], "seconds": round(seconds, 2),
-                       "trainable": trainable, "adam_state_bytes": adam_state_bytes(trainable)}
-                record["runs"].append(run)
-                print(json.dumps(run), flush=True)
+        pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(_run_one, tasks)
+    for run in results:
+        record["runs"].append(run)
+        print(json.dumps(run), flush=True)
+    if args.jobs > 1:
+        pool.shutdown()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(record_path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
