@@ -28,6 +28,9 @@ MODELS = {
     r"\bfcnn\.loss_and_grads\(": ("numpy/fcnn.py", "loss_and_grads"),
     r"\bnp_cnn\.forward\(": ("numpy/cnn.py", "forward"),
     r"\bgpt_forward\(": ("numpy/gpt.py", "gpt_forward"),
+    r"\blora_linear\(": ("numpy/lora.py", "lora_linear"),
+    r"\btorch_lora\.add_lora\(": ("torch/lora.py", "LoRA"),
+    r"\btf_lora\.add_lora\(": ("tf/lora.py", "LoRA"),
 }
 INCLUDE = re.compile(r"```\{literalinclude\} \.\./lib/bigmodel/(\S+)\n((?::\w+:.*\n)*)")
 

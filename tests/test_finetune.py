@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bigmodel import finetune, train
+from numerics import float32_atol, gpt_terms
 
 
 def test_parse_method():
@@ -150,3 +151,38 @@ def test_bad_records_are_named(tmp_path):
     with pytest.raises(ValueError, match="run 0 has no 'seconds'"):
         finetune.load_record(bad)
 
+
+
+def test_the_shipped_record_scores_the_shipped_model(shared_data, torch_one_thread):
+    """The record the book reads: its pretrained test loss is the shipped checkpoint's on
+    the split's test poems now, its runs cover every pool, seed and method it names."""
+    import torch
+
+    from bigmodel import data
+    from bigmodel.text.poet_split import split_poet
+    from bigmodel.torch.gpt import GPT
+    from bigmodel.torch.gpt_train import estimate_loss
+
+    record = finetune.load_record()
+    ckpt = train.checkpoint_path("tang-without-bai-juyi")
+    assert record["checkpoint"] == ckpt.name
+    poems = data.load_tang_poems(shared_data)
+    split = split_poet(poems.author, poems.paragraphs, n_test=record["test_poems"])
+    tok = train.checkpoint_tokenizer(ckpt)
+    model = GPT.from_checkpoint(ckpt)
+    test = finetune.windows(np.asarray(tok.encode("\n\n".join(split.test))), model.config.block_size)
+    assert sum(x.size for x, _ in test) == record["test_tokens"]
+    with torch.no_grad():
+        loss = estimate_loss(model, test)
+        logits = model(torch.as_tensor(test[0][0]))[0]
+    # a token's loss moves by at most twice its logits' rounding (log-softmax is 1-Lipschitz)
+    bound = 2 * float32_atol(logits, gpt_terms(model.config))
+    assert abs(loss - record["pretrained_test_loss"]) <= bound, (loss, bound)
+    untrained = GPT(model.config, seed=0)
+    with torch.no_grad():  # null: the bound tells another model apart
+        assert abs(estimate_loss(untrained, test[:2]) - record["pretrained_test_loss"]) > 10 * bound
+    summary = finetune.summarize(record)
+    pools = {p for p, _ in summary}
+    methods = {m for _, m in summary}
+    assert len(summary) == len(pools) * len(methods)
+    assert len({len(s.seeds) for s in summary.values()}) == 1

@@ -103,7 +103,8 @@ def windows(ids: np.ndarray, block_size: int, batch_size: int = 64) -> list[tupl
 
 
 def load_record(path: str | Path | None = None) -> dict:
-    """A ``finetune.json`` as a dictionary; by default the shipped one (:data:`SHIPPED_RECORD`).
+    """A ``finetune.json`` as a dictionary; by default the one shipped with the package
+    (``results/finetune-bai-juyi.json``).
 
     Raises:
         FileNotFoundError: no file at ``path``.
