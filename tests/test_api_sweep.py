@@ -155,6 +155,7 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
         book,
         budget,
         canary,
+        classify,
         finetune,
         gpt,
         gpt_train,
@@ -172,7 +173,8 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
     from bigmodel.numpy import attention, attribution, audio, cnn, fcnn
     from bigmodel.numpy import gpt as np_gpt
     from bigmodel.numpy import lora as np_lora
-    from bigmodel.text import bow, bpe, poet_split
+    from bigmodel.text import bow, bpe, poet_pair, poet_split
+    from bigmodel.text.tokenizer import CharTokenizer
 
     gcfg, gparams = _gpt()
     fcfg, fparams = _fcnn()
@@ -304,6 +306,18 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
         "bigmodel.text.poet_split.split_poet": (poet_split.split_poet, {
             "authors": ["甲", "甲", "乙"], "paragraphs": [["一二三四五"], ["六七八九十"], ["百"]],
             "poet": "甲", "n_test": 1, "seed": 0}),
+        "bigmodel.text.poet_pair.two_poets": (poet_pair.two_poets, {
+            "authors": ["甲", "甲", "乙", "乙"], "paragraphs": [["一"], ["二"], ["三"], ["四"]],
+            "poets": ("甲", "乙"), "n_test": 1, "seed": 0}),
+        "bigmodel.classify.ClassifierConfig": (classify.ClassifierConfig, {
+            "gpt": gcfg, "length": 4, "n_out": 2}),
+        "bigmodel.classify.check_head": (classify.check_head, {
+            "head": classify.init_head(8, 2), "n_embd": 8, "n_out": 2}),
+        "bigmodel.classify.init_head": (classify.init_head, {"n_embd": 8, "n_out": 2,
+                                                             "seed": 0}),
+        "bigmodel.classify.opening_ids": (classify.opening_ids, {
+            "texts": ["abcd", "ab"], "tokenizer": CharTokenizer.from_text("abcd"),
+            "length": 3}),
         "bigmodel.finetune.pool_parts": (finetune.pool_parts, {"pool": ["a", "b", "c"],
                                                                "val_share": 0.2}),
         "bigmodel.finetune.windows": (finetune.windows, {"ids": TOKENS, "block_size": 4,
@@ -371,6 +385,7 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
 ON_PURPOSE = {
     "bigmodel.gpt_train.TrainHistory": "a record the training loop fills, not an input",
     "bigmodel.data.fsdd.FSDD": "built by load_fsdd from checked files, not by readers",
+    "bigmodel.text.poet_pair.PoetPair": "built by two_poets, not by readers",
     "bigmodel.text.poet_split.PoetSplit": "built by split_poet, not by readers (its pool(n) "
                                           "is tested in tests/test_poet_split.py)",
     "bigmodel.budget.StepCost": "a measured cost table of the budget, not an input",

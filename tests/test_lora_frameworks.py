@@ -104,10 +104,13 @@ def test_training_moves_only_the_adapters_in_both_frameworks():
     cfg = TrainConfig(max_steps=20, batch_size=8, lr=1e-2, warmup_steps=5, eval_interval=10,
                       eval_iters=2)
     params = init_params(CFG, rng=0)
-    pt = ptlora.add_lora(ptgpt.GPT(CFG, params=params), LORA, seed=1)
-    tfm = tflora.add_lora(tfgpt.GPT(CFG, params=params), LORA, seed=1)
+    given = L.init_adapters(CFG, LORA, seed=1)
+    pt = ptlora.add_lora(ptgpt.GPT(CFG, params=params), LORA, given)
+    tfm = tflora.add_lora(tfgpt.GPT(CFG, params=params), LORA, given)
     hp = pttrain.train(pt, tokens[:3000], tokens[3000:], cfg, show_progress=False)
     ht = tftrain.train(tfm, tokens[:3000], tokens[3000:], cfg, show_progress=False)
+    fresh = L.init_adapters(CFG, LORA, seed=1)  # training wrote into copies, not the caller's
+    assert all(np.array_equal(given[k], fresh[k]) for k in fresh)
     for model, lora in ((pt, ptlora), (tfm, tflora)):
         frozen = model.to_numpy()
         assert all(np.array_equal(frozen[k], params[k]) for k in params)

@@ -19,7 +19,7 @@ from ..gpt import GPTConfig, check_params, param_shapes
 from ..inputs import integer, number
 from .attention import linear, multi_head_attention
 
-__all__ = ["block", "gelu", "gpt_forward", "layer_norm", "param_breakdown"]
+__all__ = ["block", "gelu", "gpt_forward", "gpt_hidden", "layer_norm", "param_breakdown"]
 
 
 def layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray | None, eps: float = 1e-5) -> np.ndarray:
@@ -67,11 +67,25 @@ def gpt_forward(
         ValueError: wrong weights for ``config``, ``T > block_size`` or ids outside the
             vocabulary (the messages say which).
     """
+    x, maps = gpt_hidden(params, idx, config)  # (B, T, C)
+    return x @ np.asarray(params["wte.weight"], np.float64).T, maps  # (B, T, V)
+
+
+def gpt_hidden(
+    params: dict[str, np.ndarray], idx: np.ndarray, config: GPTConfig
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The last layer's normalised states ``(B, T, C)`` of token ids ``idx (B, T)``, in
+    float64, and the attention weights of each block: :func:`gpt_forward` before its
+    output layer.
+
+    Raises:
+        ValueError: as :func:`gpt_forward`.
+    """
     check_params(params, config)
     idx = np.asarray(idx)
     if idx.ndim != 2 or not np.issubdtype(idx.dtype, np.integer):
         raise ValueError(f"idx must be (B, T) integer token ids, got {idx.dtype} {idx.shape}")
-    B, T = idx.shape
+    T = idx.shape[1]
     if T > config.block_size:
         raise ValueError(f"sequence of {T} tokens is longer than block_size {config.block_size}")
     if idx.size and (idx.min() < 0 or idx.max() >= config.vocab_size):
@@ -82,8 +96,7 @@ def gpt_forward(
     for i in range(config.n_layer):
         x, weights = block(x, params, i, config)
         maps.append(weights)
-    x = layer_norm(x, params["ln_f.weight"], params.get("ln_f.bias"))
-    return x @ wte.T, maps  # (B, T, V)
+    return layer_norm(x, params["ln_f.weight"], params.get("ln_f.bias")), maps
 
 
 def param_breakdown(config: GPTConfig) -> dict[str, int]:

@@ -236,6 +236,24 @@ class GPT(GPTBase, tf.Module):
         Returns:
             ``(logits (B, T, V) float32, loss or None)``.
         """
+        x = self._states(idx, cache, training, checkpoint)  # (B, T, C)
+        logits = tf.matmul(x, tf.cast(self.wte.weight, x.dtype), transpose_b=True)  # tied
+        logits = tf.cast(logits, tf.float32)  # (B, T, V)
+        loss = None
+        if targets is not None:
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)
+            )
+        return logits, loss
+
+    def hidden(self, idx: tf.Tensor) -> tf.Tensor:
+        """The last layer's normalised states ``(B, T, C)`` of ``idx (B, T)``: what the
+        output layer reads, and what a classifier head reads instead
+        (:class:`bigmodel.tf.classify.GPTClassifier`)."""
+        return self._states(idx, None, False, False)
+
+    def _states(self, idx: tf.Tensor, cache: KVCache | None, training: bool,
+                checkpoint: bool) -> tf.Tensor:
         idx = tf.convert_to_tensor(idx)
         T = int(idx.shape[1])
         past = cache.length if cache is not None else 0
@@ -254,15 +272,7 @@ class GPT(GPTBase, tf.Module):
                 x = tf.recompute_grad(lambda x, block=block: block(x, training=training))(x)
             else:
                 x = block(x, cache, i, training)
-        x = self.ln_f(x)
-        logits = tf.matmul(x, tf.cast(self.wte.weight, x.dtype), transpose_b=True)  # tied
-        logits = tf.cast(logits, tf.float32)  # (B, T, V)
-        loss = None
-        if targets is not None:
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)
-            )
-        return logits, loss
+        return self.ln_f(x)
 
     def next_logits(self, idx: np.ndarray, cache: KVCache | None = None) -> np.ndarray:
         """Float32 logits ``(B, V)`` of the last position of ``idx (B, T)``, no dropout."""

@@ -185,6 +185,21 @@ class GPT(GPTBase, nn.Module):
             ``(logits (B, T, V), loss or None)``.
         """
         B, T = idx.shape
+        x = self._states(idx, cache, checkpoint)  # (B, T, C)
+        logits = F.linear(x, self.wte.weight)  # (B, T, V), weight tying: x @ wte.T
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.reshape(B * T, -1).float(), targets.reshape(B * T))
+        return logits, loss
+
+    def hidden(self, idx: torch.Tensor) -> torch.Tensor:
+        """The last layer's normalised states ``(B, T, C)`` of ``idx (B, T)``: what the
+        output layer reads, and what a classifier head reads instead
+        (:class:`bigmodel.torch.classify.GPTClassifier`)."""
+        return self._states(idx, None, False)
+
+    def _states(self, idx: torch.Tensor, cache: KVCache | None, checkpoint: bool) -> torch.Tensor:
+        T = idx.shape[1]
         past = cache.length if cache is not None else 0
         if past + T > self.config.block_size:
             raise ValueError(
@@ -197,12 +212,7 @@ class GPT(GPTBase, nn.Module):
             raise ValueError("checkpoint=True is for training; generation with a cache needs none")
         for i, block in enumerate(self.h):
             x = _checkpoint(block, x, use_reentrant=False) if checkpoint else block(x, cache, i)
-        x = self.ln_f(x)
-        logits = F.linear(x, self.wte.weight)  # (B, T, V), weight tying: x @ wte.T
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.reshape(B * T, -1).float(), targets.reshape(B * T))
-        return logits, loss
+        return self.ln_f(x)
 
     @torch.no_grad()
     def next_logits(self, idx: np.ndarray, cache: KVCache | None = None) -> np.ndarray:

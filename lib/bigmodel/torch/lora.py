@@ -25,8 +25,9 @@ class LoRA(nn.Module):
 
     def __init__(self, A: np.ndarray, B: np.ndarray, scale: float):
         super().__init__()
-        self.A = nn.Parameter(torch.as_tensor(np.asarray(A, np.float32)))  # (n_in, r)
-        self.B = nn.Parameter(torch.as_tensor(np.asarray(B, np.float32)))  # (r, n_out)
+        # copies: training must not write into the caller's arrays
+        self.A = nn.Parameter(torch.tensor(np.asarray(A, np.float32)))  # (n_in, r)
+        self.B = nn.Parameter(torch.tensor(np.asarray(B, np.float32)))  # (r, n_out)
         self.scale = positive_number(scale, "scale")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
