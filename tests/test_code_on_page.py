@@ -31,6 +31,8 @@ MODELS = {
     r"\blora_linear\(": ("numpy/lora.py", "lora_linear"),
     r"\btorch_lora\.add_lora\(": ("torch/lora.py", "LoRA"),
     r"\btf_lora\.add_lora\(": ("tf/lora.py", "LoRA"),
+    r"\btorch_classify\.GPTClassifier\(": ("torch/classify.py", "GPTClassifier"),
+    r"\bclassifier_forward\(": ("numpy/classify.py", "classifier_forward"),
 }
 INCLUDE = re.compile(r"```\{literalinclude\} \.\./lib/bigmodel/(\S+)\n((?::\w+:.*\n)*)")
 

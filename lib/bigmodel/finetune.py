@@ -45,11 +45,12 @@ import numpy as np
 
 from .bench import cpu_name
 from .files import atomic_write_text
-from .flags import integer_flag, number_flag
+from .flags import integer_flag, integer_list_flag, number_flag
 from .gpt_train import TrainConfig
 from .inputs import number, positive_int
 
-__all__ = ["RunSummary", "load_record", "main", "parse_method", "pool_parts", "summarize", "windows"]
+__all__ = ["RunSummary", "load_record", "main", "method_list", "parse_method", "pool_parts",
+           "summarize", "windows"]
 
 RECORD = "finetune.json"
 #: The record the book reads, a ``finetune.json`` of this command shipped in the package's
@@ -193,17 +194,9 @@ def summarize(record: dict) -> dict[tuple[int, str], RunSummary]:
     return out
 
 
-def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
-    if any(v < 0 for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r}: every value must be >= 0")
-    return values
-
-
-def _method_list(text: str) -> list[str]:
+def method_list(text: str) -> list[str]:
+    """A flag of comma-separated method names (``scratch,full,lora-4``), each checked by
+    :func:`parse_method`."""
     names = text.split(",")
     for name in names:
         try:
@@ -219,11 +212,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Fine-tune the pretrained Tang model on pools of one poet's poems, "
         "against training from scratch and LoRA, and write the held-out losses.")
     positive = integer_flag(low=1)
-    p.add_argument("--pools", type=_int_list, default=[50, 200, 800],
+    p.add_argument("--pools", type=integer_list_flag, default=[50, 200, 800],
                    help="pool sizes in poems, comma-separated")
-    p.add_argument("--methods", type=_method_list, default=["scratch", "full", "lora-4", "lora-16"],
+    p.add_argument("--methods", type=method_list, default=["scratch", "full", "lora-4", "lora-16"],
                    help="comma-separated: scratch, full, lora-R")
-    p.add_argument("--seeds", type=_int_list, default=[0, 1, 2], help="training seeds")
+    p.add_argument("--seeds", type=integer_list_flag, default=[0, 1, 2], help="training seeds")
     p.add_argument("--n-test", type=positive, default=500, help="the poet's held-out poems")
     p.add_argument("--max-steps", type=positive, default=400)
     p.add_argument("--eval-interval", type=positive, default=20)

@@ -17,7 +17,7 @@ from typing import Any
 
 from .inputs import integer, number
 
-__all__ = ["integer_flag", "number_flag", "refused_values"]
+__all__ = ["integer_flag", "integer_list_flag", "number_flag", "refused_values"]
 
 
 def _flag_type(parse: Callable[[str], Any], check: Callable[[Any], Any], kind: str,
@@ -66,3 +66,14 @@ def refused_values(flag_type: Callable[[str], Any]) -> list[str]:
     if high is not None:
         out.append(str(high if getattr(flag_type, "high_open", False) else high + step))
     return [v for v in out if not (kind == "float" and math.isinf(float(v)))]
+
+
+def integer_list_flag(text: str) -> list[int]:
+    """A flag of comma-separated integers >= 0 (``--seeds 0,1,2``), as a list."""
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: every value must be >= 0")
+    return values
