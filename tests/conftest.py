@@ -171,3 +171,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if {"built_html", "book_build"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.site)
+
+
+@pytest.fixture(scope="module")
+def nano_checkpoint(shared_data, tmp_path_factory):
+    """A ``tang-without-bai-juyi`` checkpoint of the nano GPT trained for 2 steps: a stand-in
+    for the shipped one in the experiment commands' end-to-end tests."""
+    from bigmodel import train
+
+    out = tmp_path_factory.mktemp("pretrained")
+    assert train.main(["--corpus", "tang-without-bai-juyi", "--config", "nano", "--steps", "2",
+                       "--batch", "2", "--warmup", "1", "--eval-interval", "2",
+                       "--eval-iters", "1", "--out", str(out), "--data-dir", str(shared_data)]) == 0
+    return train.checkpoint_path("tang-without-bai-juyi", out)

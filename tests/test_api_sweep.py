@@ -389,6 +389,8 @@ ON_PURPOSE = {
     "bigmodel.text.poet_split.PoetSplit": "built by split_poet, not by readers (its pool(n) "
                                           "is tested in tests/test_poet_split.py)",
     "bigmodel.budget.StepCost": "a measured cost table of the budget, not an input",
+    "bigmodel.finetune.run_grid": "the commands' loop, which writes a record: its jobs is "
+                                  "swept through their --jobs flag (test_command_lines.py)",
     "bigmodel.finetune.RunSummary": "built by summarize from a record, not by readers "
                                     "(tested in tests/test_finetune.py)",
     "bigmodel.distributed.worker.inject_fault": "a test hook of the fault-tolerance tests",

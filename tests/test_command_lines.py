@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from bigmodel import bench, train
+from bigmodel import bench, finetune, poet_classifier, train
 from bigmodel.distributed import memory, worker
 from bigmodel.flags import integer_flag, refused_values
 from conftest import ROOT
@@ -31,6 +31,8 @@ def _subcommand(p: argparse.ArgumentParser, name: str) -> argparse.ArgumentParse
 COMMANDS = {
     "bigmodel.train": (train._parser(), ["--corpus", "shakespeare", "--out", "unused"]),
     "bigmodel.bench gpt": (_subcommand(bench.parser(), "gpt"), []),
+    "bigmodel.finetune": (finetune._parser(), ["--out", "unused"]),
+    "bigmodel.poet_classifier": (poet_classifier._parser(), ["--out", "unused"]),
     "bigmodel.*.efficient": (memory.peak_memory_parser("efficient"), ["--config", "{}"]),
     "bigmodel.*.distributed": (worker.worker_parser("worker"), ["--data", "d.npz", "--out", "o"]),
 }

@@ -40,15 +40,6 @@ def test_windows_cover_the_text_once():
         finetune.windows(ids[:5], block_size=5)
 
 
-@pytest.fixture(scope="module")
-def nano_checkpoint(shared_data, tmp_path_factory):
-    out = tmp_path_factory.mktemp("pretrained")
-    assert train.main(["--corpus", "tang-without-bai-juyi", "--config", "nano", "--steps", "2",
-                       "--batch", "2", "--warmup", "1", "--eval-interval", "2",
-                       "--eval-iters", "1", "--out", str(out), "--data-dir", str(shared_data)]) == 0
-    return train.checkpoint_path("tang-without-bai-juyi", out)
-
-
 def test_the_command_writes_every_run(shared_data, nano_checkpoint, tmp_path, torch_one_thread):
     argv = ["--pools", "4,6", "--seeds", "0", "--methods", "scratch,full,lora-2",
             "--n-test", "20", "--max-steps", "6", "--eval-interval", "2", "--patience", "1",

@@ -6,16 +6,7 @@ import json
 
 import pytest
 
-from bigmodel import poet_classifier, train
-
-
-@pytest.fixture(scope="module")
-def nano_checkpoint(shared_data, tmp_path_factory):
-    out = tmp_path_factory.mktemp("pretrained")
-    assert train.main(["--corpus", "tang-without-bai-juyi", "--config", "nano", "--steps", "2",
-                       "--batch", "2", "--warmup", "1", "--eval-interval", "2",
-                       "--eval-iters", "1", "--out", str(out), "--data-dir", str(shared_data)]) == 0
-    return train.checkpoint_path("tang-without-bai-juyi", out)
+from bigmodel import poet_classifier
 
 
 def test_the_command_writes_every_run(shared_data, nano_checkpoint, tmp_path, torch_one_thread):

@@ -38,6 +38,7 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ from .gpt_train import TrainConfig
 from .inputs import number, positive_int
 
 __all__ = ["RunSummary", "load_record", "main", "method_list", "parse_method", "pool_parts",
-           "summarize", "windows"]
+           "run_grid", "summarize", "windows"]
 
 RECORD = "finetune.json"
 #: The record the book reads, a ``finetune.json`` of this command shipped in the package's
@@ -238,6 +239,31 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def run_grid(run_one: Callable[[dict], dict], tasks: list[dict], jobs: int, record: dict,
+             path: Path) -> None:
+    """Run ``run_one`` on every task, ``jobs`` at once (worker processes when above 1), print
+    each result as a JSON line as it comes, in the tasks' order, and write ``record`` with
+    the results as its ``runs`` to ``path`` atomically once all are done. The experiment
+    commands' shared loop (this one's and :mod:`bigmodel.poet_classifier`'s)."""
+    jobs = positive_int(jobs, "jobs")
+    if jobs == 1:
+        results = map(run_one, tasks)
+    else:  # spawned workers, each with its task's threads; results come back in order
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(run_one, tasks)
+    for run in results:
+        record["runs"].append(run)
+        print(json.dumps(run), flush=True)
+    if jobs > 1:
+        pool.shutdown()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {path}", flush=True)
+
+
 def _run_one(task: dict) -> dict:
     """One run of the grid, from the task :func:`main` builds (in a worker process with
     ``--jobs`` above 1): train, keep the best validation weights, score the test windows."""
@@ -354,23 +380,7 @@ def main(argv: list[str] | None = None) -> int:
                    "val_ids": val_ids, "test": test, "config": config, "checkpoint": str(ckpt),
                    "args": settings, "threads": args.threads}
                   for seed in args.seeds for method in args.methods]
-    if args.jobs == 1:
-        results = map(_run_one, tasks)
-    else:  # worker processes, each with --threads threads; results come back in order
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(_run_one, tasks)
-    for run in results:
-        record["runs"].append(run)
-        print(json.dumps(run), flush=True)
-    if args.jobs > 1:
-        pool.shutdown()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(record_path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
-    print(f"wrote {record_path}", flush=True)
+    run_grid(_run_one, tasks, args.jobs, record, record_path)
     return 0
 
 

@@ -30,8 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .bench import cpu_name
-from .files import atomic_write_text
-from .finetune import method_list, parse_method, pool_parts
+from .finetune import method_list, parse_method, pool_parts, run_grid
 from .flags import integer_flag, integer_list_flag, number_flag
 
 __all__ = ["load_record", "main"]
@@ -186,23 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"{len(fit)} training, {len(val)} validation and {len(x_test)} test poems "
           f"of {pair.poets[0]} and {pair.poets[1]}", flush=True)
-    if args.jobs == 1:
-        results = map(_run_one, tasks)
-    else:  # worker processes, each with --threads threads; results come back in order
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(_run_one, tasks)
-    for run in results:
-        record["runs"].append(run)
-        print(json.dumps(run), flush=True)
-    if args.jobs > 1:
-        pool.shutdown()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(record_path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
-    print(f"wrote {record_path}", flush=True)
+    run_grid(_run_one, tasks, args.jobs, record, record_path)
     return 0
 
 
