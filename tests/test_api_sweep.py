@@ -147,6 +147,24 @@ RNG = np.random.default_rng
 SIGNAL = np.sin(np.arange(800) / 7.0) * 0.5
 
 
+def _masked_cfg():
+    from bigmodel.gpt import GPTConfig
+
+    return GPTConfig(vocab_size=12, block_size=8, n_layer=1, n_head=2, n_embd=8)  # [MASK]: 11
+
+
+class _ZeroModel:
+    """A stand-in model for the scoring functions: uniform logits."""
+
+    config = _masked_cfg()
+
+    def logits(self, idx):
+        return np.zeros((*np.shape(idx), 12), np.float32)
+
+    def next_logits(self, idx):
+        return np.zeros((len(idx), 12), np.float32)
+
+
 @functools.cache
 def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
     """``"module.name" -> (callable, keyword arguments of one valid call)``."""
@@ -156,6 +174,7 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
         budget,
         canary,
         classify,
+        encoder,
         finetune,
         gpt,
         gpt_train,
@@ -318,6 +337,26 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
         "bigmodel.classify.opening_ids": (classify.opening_ids, {
             "texts": ["abcd", "ab"], "tokenizer": CharTokenizer.from_text("abcd"),
             "length": 3}),
+        "bigmodel.encoder.check_unmasked": (encoder.check_unmasked, {"tokens": TOKENS,
+                                                                     "mask": 11}),
+        "bigmodel.encoder.mask_windows": (encoder.mask_windows, {
+            "x": TOKENS[:16].reshape(2, 8), "rng": RNG(0), "mask": 11, "rate": 0.15}),
+        "bigmodel.encoder.fill_windows": (encoder.fill_windows, {
+            "tokens": TOKENS, "n": 3, "config": _masked_cfg(), "rng": RNG(0)}),
+        "bigmodel.encoder.next_char_windows": (encoder.next_char_windows, {
+            "tokens": TOKENS, "n": 3, "config": _masked_cfg(), "rng": RNG(0)}),
+        "bigmodel.encoder.score_fill_encoder": (encoder.score_fill_encoder, {
+            "model": _ZeroModel(), "windows": np.ones((3, 8), np.int64),
+            "answers": np.ones(3, np.int64), "middle": 4, "batch_size": 2}),
+        "bigmodel.encoder.score_fill_left": (encoder.score_fill_left, {
+            "model": _ZeroModel(), "windows": np.ones((3, 8), np.int64),
+            "answers": np.ones(3, np.int64), "middle": 4, "batch_size": 2}),
+        "bigmodel.encoder.score_fill_both_sides": (encoder.score_fill_both_sides, {
+            "model": _ZeroModel(), "windows": np.ones((3, 8), np.int64),
+            "answers": np.ones(3, np.int64), "middle": 4, "batch_size": 24}),
+        "bigmodel.encoder.score_next": (encoder.score_next, {
+            "model": _ZeroModel(), "contexts": np.ones((3, 7), np.int64),
+            "answers": np.ones(3, np.int64), "batch_size": 2}),
         "bigmodel.finetune.pool_parts": (finetune.pool_parts, {"pool": ["a", "b", "c"],
                                                                "val_share": 0.2}),
         "bigmodel.finetune.windows": (finetune.windows, {"ids": TOKENS, "block_size": 4,
@@ -391,6 +430,7 @@ ON_PURPOSE = {
     "bigmodel.budget.StepCost": "a measured cost table of the budget, not an input",
     "bigmodel.finetune.run_grid": "the commands' loop, which writes a record: its jobs is "
                                   "swept through their --jobs flag (test_command_lines.py)",
+    "bigmodel.encoder.Score": "a result the scoring functions return, not an input",
     "bigmodel.finetune.RunSummary": "built by summarize from a record, not by readers "
                                     "(tested in tests/test_finetune.py)",
     "bigmodel.distributed.worker.inject_fault": "a test hook of the fault-tolerance tests",

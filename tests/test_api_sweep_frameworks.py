@@ -116,6 +116,11 @@ def calls(fw: str) -> dict[str, tuple[Any, dict[str, Any]]]:
         "lora.add_lora": (mod("lora").add_lora, {"model": gpt_mod.GPT(cfg, params=gparams),
                                                  "lora": LoRAConfig(rank=2), "seed": 0}),
         "gpt.GPT": (gpt_mod.GPT, {"config": cfg, "seed": 0}),
+        "encoder.Encoder": (mod("encoder").Encoder, {"config": cfg, "seed": 0,
+                                                     "mask_rate": 0.15}),
+        "encoder.Encoder.generate": (mod("encoder").Encoder(cfg, params=gparams).generate, {
+            "idx": np.array([[1, 2]]), "max_new_tokens": 2, "temperature": 1.0, "top_k": 3,
+            "top_p": 0.9, "rng": 0}),
         "classify.GPTClassifier": (mod("classify").GPTClassifier, {
             "gpt": gpt_mod.GPT(cfg, params=gparams), "n_out": 2, "length": 4, "seed": 0}),
         "gpt.causal_mask": (gpt_mod.causal_mask, {"T": 4, "past": 2}),

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from bigmodel import bench, finetune, poet_classifier, train
+from bigmodel import bench, encoder_vs_gpt, finetune, poet_classifier, train
 from bigmodel.distributed import memory, worker
 from bigmodel.flags import integer_flag, refused_values
 from conftest import ROOT
@@ -33,6 +33,7 @@ COMMANDS = {
     "bigmodel.bench gpt": (_subcommand(bench.parser(), "gpt"), []),
     "bigmodel.finetune": (finetune._parser(), ["--out", "unused"]),
     "bigmodel.poet_classifier": (poet_classifier._parser(), ["--out", "unused"]),
+    "bigmodel.encoder_vs_gpt": (encoder_vs_gpt._parser(), ["--out", "unused"]),
     "bigmodel.*.efficient": (memory.peak_memory_parser("efficient"), ["--config", "{}"]),
     "bigmodel.*.distributed": (worker.worker_parser("worker"), ["--data", "d.npz", "--out", "o"]),
 }

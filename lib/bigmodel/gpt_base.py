@@ -23,7 +23,7 @@ from .gpt import (
     sample_next,
 )
 
-__all__ = ["GPTBase", "KVCache", "default_seed"]
+__all__ = ["GPTBase", "KVCache", "check_kind", "default_seed"]
 
 
 def default_seed() -> int:
@@ -59,12 +59,21 @@ class GPTBase:
     :meth:`next_logits`, :meth:`to_numpy` and :meth:`load_numpy`."""
 
     config: GPTConfig
+    #: "gpt", or "encoder" for the model of :mod:`bigmodel.encoder` (its checkpoints say so).
+    kind = "gpt"
+    #: The share of positions that training masks, or None for a GPT (next-token training).
+    mask_rate: float | None = None
 
     # ------------------------------------------------------------ framework parts
 
     def next_logits(self, idx: np.ndarray, cache: KVCache | None = None) -> np.ndarray:
         """Float32 logits ``(B, V)`` of the last position of ``idx (B, T)``, in eval mode,
         without gradients; reads and extends ``cache`` when given."""
+        raise NotImplementedError
+
+    def logits(self, idx: np.ndarray) -> np.ndarray:
+        """Float32 logits ``(B, T, V)`` of every position of ``idx (B, T)``, in eval mode,
+        without gradients (an encoder's, with ``[MASK]`` where it should fill in)."""
         raise NotImplementedError
 
     def to_numpy(self) -> dict[str, np.ndarray]:
@@ -131,7 +140,13 @@ class GPTBase:
         return idx
 
     def save(self, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
-        """Write a safetensors checkpoint (config in the metadata); readable by both frameworks."""
+        """Write a safetensors checkpoint (config in the metadata); readable by both frameworks.
+
+        An encoder's checkpoint also says ``"model": "encoder"`` in the metadata, so it
+        loads as an encoder only (a GPT's has no such key, as before encoders existed).
+        """
+        if self.kind != "gpt":
+            metadata = {**(metadata or {}), "model": self.kind}
         save_checkpoint(path, self.to_numpy(), self.config, metadata)
 
     def load(self, path: str | os.PathLike) -> None:
@@ -141,13 +156,27 @@ class GPTBase:
             ValueError: the checkpoint's tensors do not fit this model's config (the message
                 names the first mismatched tensor and both shapes).
         """
-        _, params, _ = load_checkpoint(path)
+        _, params, meta = load_checkpoint(path)
+        check_kind(meta, self.kind, path)
         self.load_numpy(params)
 
     def param_count(self) -> int:
         """Trainable scalars (the tied output layer counted once)."""
         shapes = param_shapes(self.config)
         return int(sum(np.prod(s) for s in shapes.values()))
+
+
+def check_kind(meta: dict, kind: str, path: str | os.PathLike) -> None:
+    """Refuse a checkpoint of another kind of model (a GPT's weights into an encoder, or
+    the reverse): both have the same tensors, so only the metadata tells them apart."""
+    found = meta.get("model", "gpt")
+    if found != kind:
+        names = {"gpt": "a GPT", "encoder": "an encoder"}
+        raise ValueError(
+            f"{os.fspath(path)} holds the weights of {names.get(found, found)}, not of "
+            f"{names.get(kind, kind)}; load it with "
+            f"{'Encoder' if found == 'encoder' else 'GPT'}.from_checkpoint"
+        )
 
 
 def _as_ids(idx: Any) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .encoder import check_unmasked, mask_windows
 from .gpt import check_tokens
 from .inputs import integer, number, positive_int
 from .progress import progress
@@ -159,6 +160,28 @@ def bigram_loss(train: np.ndarray, val: np.ndarray, vocab_size: int, alpha: floa
     return float(-np.mean(np.log(probs[val[:-1], val[1:]])))
 
 
+def _masked(
+    step: Callable[[np.ndarray, np.ndarray, float], Any],
+    evaluate: Callable[[list[tuple[np.ndarray, np.ndarray]]], float],
+    train_tokens: np.ndarray, val_tokens: np.ndarray, mask: int, rate: float, seed: int,
+) -> tuple[Callable[[np.ndarray, np.ndarray, float], Any],
+           Callable[[list[tuple[np.ndarray, np.ndarray]]], float]]:
+    """``step`` and ``evaluate`` on masked windows (the encoder's objective)."""
+    number(rate, "mask_rate", 0, 1, low_open=True, hint="BERT masks 0.15")
+    check_unmasked(train_tokens, mask, "train")
+    check_unmasked(val_tokens, mask, "val")
+    rng = np.random.default_rng(seed + 2_000_003)
+
+    def masked_step(x: np.ndarray, y: np.ndarray, lr: float) -> Any:
+        return step(*mask_windows(x, rng, mask, rate), lr)
+
+    def masked_evaluate(batches: list[tuple[np.ndarray, np.ndarray]]) -> float:
+        fixed = np.random.default_rng(seed + 3_000_017)  # the same masks every time
+        return evaluate([mask_windows(x, fixed, mask, rate) for x, _ in batches])
+
+    return masked_step, masked_evaluate
+
+
 def train_loop(
     step: Callable[[np.ndarray, np.ndarray, float], Any],
     evaluate: Callable[[list[tuple[np.ndarray, np.ndarray]]], float],
@@ -171,6 +194,7 @@ def train_loop(
     show_progress: bool = True,
     target_val_loss: float | None = None,
     on_eval: Callable[[int, float], bool | None] | None = None,
+    mask_rate: float | None = None,
 ) -> TrainHistory:
     """The GPT training loop both frameworks run; they supply the three callables.
 
@@ -185,9 +209,13 @@ def train_loop(
         on_eval: called after each evaluation as ``on_eval(step, val_loss)``, while the
             model holds that step's weights (to keep the best ones, say); training stops
             when it returns ``True``.
+        mask_rate: train an encoder instead (:mod:`bigmodel.encoder`): each window's
+            ``(x, y)`` becomes :func:`bigmodel.encoder.mask_windows` of ``x`` at this rate,
+            the ``[MASK]`` id being ``vocab_size - 1``; evaluation masks its fixed batches
+            the same way at every evaluation.
 
     Batches come from :func:`get_batch` with ``cfg.seed``, the evaluation
-    batches from :func:`eval_batches`: the same in both frameworks.
+    batches from :func:`eval_batches`: the same in both frameworks (and so are the masks).
     """
     if target_val_loss is not None:
         number(target_val_loss, "target_val_loss", 0, low_open=True, hint="or None")
@@ -195,6 +223,9 @@ def train_loop(
     val_tokens = check_tokens(val_tokens, block_size, vocab_size, "val")
     evals = eval_batches(train_tokens, val_tokens, cfg.batch_size, block_size, cfg.eval_iters,
                          cfg.seed)
+    if mask_rate is not None:
+        step, evaluate = _masked(step, evaluate, train_tokens, val_tokens, vocab_size - 1,
+                                 mask_rate, cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     hist = TrainHistory()
     train_seconds = 0.0

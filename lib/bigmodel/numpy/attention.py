@@ -77,10 +77,12 @@ def linear(x: np.ndarray, params: dict[str, np.ndarray], prefix: str) -> np.ndar
 
 
 def multi_head_attention(
-    x: np.ndarray, params: dict[str, np.ndarray], prefix: str, n_head: int
+    x: np.ndarray, params: dict[str, np.ndarray], prefix: str, n_head: int,
+    causal: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Causal multi-head self-attention of ``x (B, T, C)`` with the weights under ``prefix``
-    (``"h.0.attn"``: ``c_attn`` makes q, k, v side by side, ``c_proj`` mixes the heads).
+    """Multi-head self-attention of ``x (B, T, C)`` with the weights under ``prefix``
+    (``"h.0.attn"``: ``c_attn`` makes q, k, v side by side, ``c_proj`` mixes the heads);
+    causal (a GPT's) unless ``causal=False`` (an encoder's, :mod:`bigmodel.numpy.encoder`).
 
     Returns ``(y (B, T, C), weights (B, H, T, T))``.
     """
@@ -93,7 +95,7 @@ def multi_head_attention(
     def heads(t: np.ndarray) -> np.ndarray:
         return t.reshape(B, T, n_head, C // n_head).transpose(0, 2, 1, 3)  # (B, H, T, Q)
 
-    out, weights = attention(heads(q), heads(k), heads(v), causal=True)  # (B, H, T, Q)
+    out, weights = attention(heads(q), heads(k), heads(v), causal=causal)  # (B, H, T, Q)
     y = out.transpose(0, 2, 1, 3).reshape(B, T, C)  # heads side by side again
     return linear(y, params, f"{prefix}.c_proj"), weights
 

@@ -38,9 +38,11 @@ def gelu(x: np.ndarray) -> np.ndarray:
 
 
 def block(
-    x: np.ndarray, params: dict[str, np.ndarray], i: int, config: GPTConfig
+    x: np.ndarray, params: dict[str, np.ndarray], i: int, config: GPTConfig,
+    causal: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Block ``i`` (pre-LayerNorm): ``x + attn(ln_1(x))``, then ``x + mlp(ln_2(x))``.
+    """Block ``i`` (pre-LayerNorm): ``x + attn(ln_1(x))``, then ``x + mlp(ln_2(x))``;
+    ``causal=False`` lets attention see both sides (an encoder's block).
 
     Returns ``(x (B, T, C), attention weights (B, H, T, T))``.
     """
@@ -48,7 +50,7 @@ def block(
     p = f"h.{i}"
     a, weights = multi_head_attention(
         layer_norm(x, params[f"{p}.ln_1.weight"], params.get(f"{p}.ln_1.bias")),
-        params, f"{p}.attn", config.n_head)
+        params, f"{p}.attn", config.n_head, causal)
     x = x + a  # residual: the block adds to its input
     h = layer_norm(x, params[f"{p}.ln_2.weight"], params.get(f"{p}.ln_2.bias"))
     x = x + linear(gelu(linear(h, params, f"{p}.mlp.c_fc")), params, f"{p}.mlp.c_proj")
@@ -72,11 +74,11 @@ def gpt_forward(
 
 
 def gpt_hidden(
-    params: dict[str, np.ndarray], idx: np.ndarray, config: GPTConfig
+    params: dict[str, np.ndarray], idx: np.ndarray, config: GPTConfig, causal: bool = True
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """The last layer's normalised states ``(B, T, C)`` of token ids ``idx (B, T)``, in
     float64, and the attention weights of each block: :func:`gpt_forward` before its
-    output layer.
+    output layer (``causal=False``: the encoder's, :mod:`bigmodel.numpy.encoder`).
 
     Raises:
         ValueError: as :func:`gpt_forward`.
@@ -94,7 +96,7 @@ def gpt_hidden(
     x = wte[idx] + np.asarray(params["wpe.weight"], np.float64)[:T]  # (B, T, C)
     maps = []
     for i in range(config.n_layer):
-        x, weights = block(x, params, i, config)
+        x, weights = block(x, params, i, config, causal)
         maps.append(weights)
     return layer_norm(x, params["ln_f.weight"], params.get("ln_f.bias")), maps
 

@@ -43,7 +43,8 @@ class CharTokenizer:
                     "text.encode('utf-8', 'replace').decode('utf-8')"
                 )
         if len(set(chars)) != len(chars):
-            dup = sorted({c for c in chars if chars.count(c) > 1})
+            seen: set[str] = set()
+            dup = sorted({c for c in chars if c in seen or seen.add(c)})
             raise ValueError(f"vocabulary repeats characters {dup!r}")
         if not chars:
             raise ValueError("the vocabulary is empty")

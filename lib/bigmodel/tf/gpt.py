@@ -24,7 +24,7 @@ import tensorflow as tf
 
 from ..checkpoint import load_checkpoint
 from ..gpt import GPTConfig, check_params, init_params, param_shapes
-from ..gpt_base import GPTBase, KVCache, default_seed
+from ..gpt_base import GPTBase, KVCache, check_kind, default_seed
 from ..inputs import integer, positive_int
 from .device import _device
 
@@ -96,6 +96,7 @@ class _CausalSelfAttention(tf.Module):
         self.c_proj = _Linear(C, C, config.bias)
         self.n_head = config.n_head
         self.dropout = config.dropout
+        self.causal = True  # False: every position sees every other (bigmodel.tf.encoder)
 
     def __call__(
         self, x: tf.Tensor, cache: KVCache | None = None, layer: int = 0, training: bool = False
@@ -119,7 +120,8 @@ class _CausalSelfAttention(tf.Module):
             cache.layers[layer] = (k, v)
         att = tf.matmul(q, k, transpose_b=True)  # (B, H, T, past + T)
         att = tf.cast(att, tf.float32) * (1.0 / math.sqrt(Q))  # softmax in float32
-        att = tf.where(causal_mask(T, past), att, tf.constant(-math.inf, tf.float32))
+        if self.causal:
+            att = tf.where(causal_mask(T, past), att, tf.constant(-math.inf, tf.float32))
         att = tf.nn.softmax(att, axis=-1)
         att = _dropout(att, self.dropout, training)
         y = tf.matmul(tf.cast(att, v.dtype), v)  # (B, H, T, Q)
@@ -279,6 +281,11 @@ class GPT(GPTBase, tf.Module):
         logits, _ = self(np.asarray(idx, np.int64), cache=cache)
         return logits[:, -1, :].numpy()
 
+    def logits(self, idx: np.ndarray) -> np.ndarray:
+        """Float32 logits ``(B, T, V)`` of every position of ``idx (B, T)``, no dropout."""
+        out, _ = self(np.asarray(idx, np.int64))
+        return out.numpy()
+
     # ------------------------------------------------------------ weights
 
     @property
@@ -312,7 +319,8 @@ class GPT(GPTBase, tf.Module):
     def from_checkpoint(cls, path: str | os.PathLike, device: str | None = None) -> GPT:
         """A new model with the config and weights stored in ``path``, its variables on
         ``device`` (``"cpu"``, ``"cuda"``, ``"/GPU:0"``...; default: TensorFlow's choice)."""
-        config, params, _ = load_checkpoint(path)
+        config, params, meta = load_checkpoint(path)
+        check_kind(meta, cls.kind, path)
         if device is None:
             return cls(config, params=params)
         with tf.device(_device(device)):

@@ -124,5 +124,5 @@ def train(
         return train_loop(
             step, lambda batches: estimate_loss(model, batches, name), lambda loss: float(loss),
             train_tokens, val_tokens, cfg, model.config.block_size, model.config.vocab_size,
-            show_progress, target_val_loss, on_eval,
+            show_progress, target_val_loss, on_eval, model.mask_rate,
         )

@@ -19,7 +19,7 @@ from torch.utils.checkpoint import checkpoint as _checkpoint
 
 from ..checkpoint import load_checkpoint
 from ..gpt import GPTConfig, check_params, init_params, param_shapes
-from ..gpt_base import GPTBase, KVCache, default_seed
+from ..gpt_base import GPTBase, KVCache, check_kind, default_seed
 from ..inputs import integer, positive_int
 from .device import _device
 
@@ -70,6 +70,7 @@ class _CausalSelfAttention(nn.Module):
         self.resid_dropout = nn.Dropout(config.dropout)
         self.n_head = config.n_head
         self.dropout = config.dropout
+        self.causal = True  # False: every position sees every other (bigmodel.torch.encoder)
 
     def forward(
         self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
@@ -93,7 +94,8 @@ class _CausalSelfAttention(nn.Module):
             cache.layers[layer] = (k, v)
         dropout_p = self.dropout if self.training else 0.0
         if past == 0:
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p,
+                                               is_causal=self.causal)
         elif T == 1:  # one new token may look at every cached one
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
         else:
@@ -225,6 +227,17 @@ class GPT(GPTBase, nn.Module):
             self.train(was_training)
         return logits[:, -1, :].float().cpu().numpy()
 
+    @torch.no_grad()
+    def logits(self, idx: np.ndarray) -> np.ndarray:
+        """Float32 logits ``(B, T, V)`` of every position of ``idx (B, T)``, in eval mode."""
+        was_training = self.training
+        self.eval()
+        try:
+            out, _ = self(torch.as_tensor(np.asarray(idx, np.int64), device=self.wte.weight.device))
+        finally:
+            self.train(was_training)
+        return out.float().cpu().numpy()
+
     # ------------------------------------------------------------ weights
 
     def load_numpy(self, params: dict[str, np.ndarray]) -> None:
@@ -253,5 +266,6 @@ class GPT(GPTBase, nn.Module):
         """A new model with the config and weights stored in ``path``, on ``device``
         (default: the CPU)."""
         target = _device("cpu" if device is None else device)  # a missing GPU: a clear error
-        config, params, _ = load_checkpoint(path)
+        config, params, meta = load_checkpoint(path)
+        check_kind(meta, cls.kind, path)
         return cls(config, params=params).to(target)
