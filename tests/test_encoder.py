@@ -200,6 +200,9 @@ def test_a_bad_record_is_named(tmp_path):
     bad.write_text("{", encoding="utf-8")
     with pytest.raises(ValueError, match="not JSON"):
         encoder_vs_gpt.load_record(bad)
+    bad.write_text("[1]", encoding="utf-8")
+    with pytest.raises(ValueError, match="holds a JSON list, not a record"):
+        encoder_vs_gpt.load_record(bad)
     record = encoder_vs_gpt.load_record()
     del record["runs"][0]["val_loss"]
     bad.write_text(json.dumps(record), encoding="utf-8")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import platform
 import sys
 import time
@@ -32,6 +31,7 @@ import numpy as np
 from .bench import cpu_name
 from .finetune import run_grid
 from .flags import integer_flag, integer_list_flag, number_flag
+from .records import read_record, shipped_record
 
 __all__ = ["MODELS", "load_record", "main"]
 
@@ -52,28 +52,9 @@ def load_record(path: str | Path | None = None) -> dict:
         FileNotFoundError: no file at ``path``.
         ValueError: the file is not JSON, or lacks a key the book reads (named).
     """
-    if path is None:
-        import importlib.resources
-
-        path = Path(str(importlib.resources.files("bigmodel") / "results" / SHIPPED_RECORD))
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no encoder record at {path}; make one with "
-                                "python -m bigmodel.encoder_vs_gpt --out FOLDER")
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not JSON ({err}); was it written by "
-                         "bigmodel.encoder_vs_gpt?") from None
-    for key in ("command", "config", "settings", "n_test", "runs"):
-        if key not in record:
-            raise ValueError(f"{path} has no {key!r}; was it written by bigmodel.encoder_vs_gpt?")
-    for i, run in enumerate(record["runs"]):
-        for key in ("seed", "model", "val_loss", "seconds"):
-            if key not in run:
-                raise ValueError(f"{path}: run {i} has no {key!r}; was it written by "
-                                 "bigmodel.encoder_vs_gpt?")
-    return record
+    return read_record(shipped_record(SHIPPED_RECORD) if path is None else path,
+                       "encoder_vs_gpt", ("command", "config", "settings", "n_test", "runs"),
+                       ("seed", "model", "val_loss", "seconds"))
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -49,6 +49,7 @@ from .files import atomic_write_text
 from .flags import integer_flag, integer_list_flag, number_flag
 from .gpt_train import TrainConfig
 from .inputs import number, positive_int
+from .records import read_record, shipped_record
 
 __all__ = ["RunSummary", "load_record", "main", "method_list", "parse_method", "pool_parts",
            "run_grid", "summarize", "windows"]
@@ -113,27 +114,9 @@ def load_record(path: str | Path | None = None) -> dict:
         ValueError: the file is not JSON, or lacks a key the book reads (the message names
             the file and the key).
     """
-    if path is None:
-        import importlib.resources
-
-        path = Path(str(importlib.resources.files("bigmodel") / "results" / SHIPPED_RECORD))
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no fine-tuning record at {path}; make one with "
-                                "python -m bigmodel.finetune --out FOLDER")
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not JSON ({err}); was it written by bigmodel.finetune?") from None
-    for key in ("command", "pretrained_test_loss", "untrained_test_loss", "test_tokens", "runs"):
-        if key not in record:
-            raise ValueError(f"{path} has no {key!r}; was it written by bigmodel.finetune?")
-    for i, run in enumerate(record["runs"]):
-        missing = [k for k in _RUN_KEYS if k not in run]
-        if missing:
-            raise ValueError(f"{path}: run {i} has no {missing[0]!r}; was it written by "
-                             "bigmodel.finetune?")
-    return record
+    return read_record(shipped_record(SHIPPED_RECORD) if path is None else path, "finetune",
+                       ("command", "pretrained_test_loss", "untrained_test_loss",
+                        "test_tokens", "runs"), _RUN_KEYS)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import platform
 import sys
 import time
@@ -32,6 +31,7 @@ import numpy as np
 from .bench import cpu_name
 from .finetune import method_list, parse_method, pool_parts, run_grid
 from .flags import integer_flag, integer_list_flag, number_flag
+from .records import read_record, shipped_record
 
 __all__ = ["load_record", "main"]
 
@@ -49,28 +49,10 @@ def load_record(path: str | Path | None = None) -> dict:
         FileNotFoundError: no file at ``path``.
         ValueError: the file is not JSON, or lacks a key the book reads (named).
     """
-    if path is None:
-        import importlib.resources
-
-        path = Path(str(importlib.resources.files("bigmodel") / "results" / SHIPPED_RECORD))
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no classifier record at {path}; make one with "
-                                "python -m bigmodel.poet_classifier --out FOLDER")
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not JSON ({err}); was it written by "
-                         "bigmodel.poet_classifier?") from None
-    for key in ("command", "fit_poems", "test_poems", "test_label_share", "runs"):
-        if key not in record:
-            raise ValueError(f"{path} has no {key!r}; was it written by bigmodel.poet_classifier?")
-    for i, run in enumerate(record["runs"]):
-        for key in ("seed", "method", "test_accuracy", "trainable"):
-            if key not in run:
-                raise ValueError(f"{path}: run {i} has no {key!r}; was it written by "
-                                 "bigmodel.poet_classifier?")
-    return record
+    return read_record(shipped_record(SHIPPED_RECORD) if path is None else path,
+                       "poet_classifier",
+                       ("command", "fit_poems", "test_poems", "test_label_share", "runs"),
+                       ("seed", "method", "test_accuracy", "trainable"))
 
 
 def _parser() -> argparse.ArgumentParser:
