@@ -20,6 +20,8 @@ ALLOWED = {
     ("gpt", "GPT"): "TensorFlow has no autocast: its model casts its own matrix products "
     "(compute_dtype, a precision word); PyTorch's autocast needs no model argument",
     ("gpt", "GPT.__init__"): "as gpt.GPT",
+    ("encoder", "Encoder"): "as gpt.GPT: TensorFlow's encoder also takes compute_dtype",
+    ("encoder", "Encoder.__init__"): "as gpt.GPT",
     ("device", "pick_device"): "returns each framework's device handle: a torch.device, or "
     "a device string for tf.device",
     ("gpt", "causal_mask"): "PyTorch builds the mask on a device; TensorFlow places it by context",
