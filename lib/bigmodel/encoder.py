@@ -216,20 +216,28 @@ def _batches(n: int, size: int) -> list[slice]:
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 
+def _task(model: Any, rows: np.ndarray, answers: np.ndarray, name: str, low: int,
+          high: int) -> tuple[np.ndarray, np.ndarray]:
+    """``rows (n, T)`` of text ids with ``low <= T <= high`` and ``answers (n,)`` of text
+    ids, as int64, or a clear error naming ``name``."""
+    rows, answers = np.asarray(rows), np.asarray(answers)
+    if rows.ndim != 2 or not low <= rows.shape[1] <= high:
+        raise ValueError(f"{name} must be (n, T) with {low} <= T <= {high} for this model "
+                         f"(block_size {model.config.block_size}), got shape {rows.shape}")
+    check_unmasked(rows, mask_id(model.config), name)
+    if answers.shape != rows.shape[:1]:
+        raise ValueError(f"answers must be (n,) = ({len(rows)},), got {answers.shape}")
+    check_unmasked(answers, mask_id(model.config), "answers")
+    return rows.astype(np.int64), answers.astype(np.int64)
+
+
 def _fill_task(model: Any, windows: np.ndarray, answers: np.ndarray,
                middle: int) -> tuple[np.ndarray, np.ndarray, int]:
     """The fill-in task's inputs checked against ``model``: windows ``(n, T)`` of text ids,
     answers ``(n,)``, ``middle`` a position with text on both sides."""
-    windows, answers = np.asarray(windows), np.asarray(answers)
-    if windows.ndim != 2 or not 2 < windows.shape[1] <= model.config.block_size:
-        raise ValueError(f"windows must be (n, T) with 2 < T <= block_size "
-                         f"{model.config.block_size}, got shape {windows.shape}")
-    check_unmasked(windows, mask_id(model.config), "windows")
-    if answers.shape != windows.shape[:1]:
-        raise ValueError(f"answers must be (n,) = ({len(windows)},), got {answers.shape}")
-    check_unmasked(answers, mask_id(model.config), "answers")
+    windows, answers = _task(model, windows, answers, "windows", 3, model.config.block_size)
     middle = integer(middle, "middle", low=1, high=windows.shape[1] - 2)
-    return windows.astype(np.int64), answers.astype(np.int64), middle
+    return windows, answers, middle
 
 
 def score_fill_encoder(model: Any, windows: np.ndarray, answers: np.ndarray, middle: int,
@@ -291,15 +299,9 @@ def score_next(model: Any, contexts: np.ndarray, answers: np.ndarray,
     """The next token after each context (:func:`next_char_windows`): a GPT's own task,
     and for an encoder a ``[MASK]`` appended and filled (its
     :meth:`EncoderBase.next_logits`)."""
-    contexts, answers = np.asarray(contexts), np.asarray(answers)
-    if contexts.ndim != 2 or not 1 <= contexts.shape[1] < model.config.block_size:
-        raise ValueError(f"contexts must be (n, T) with 1 <= T < block_size "
-                         f"{model.config.block_size}, got shape {contexts.shape}")
-    check_unmasked(contexts, mask_id(model.config), "contexts")
-    if answers.shape != contexts.shape[:1]:
-        raise ValueError(f"answers must be (n,) = ({len(contexts)},), got {answers.shape}")
-    check_unmasked(answers, mask_id(model.config), "answers")
-    contexts = contexts.astype(np.int64)
+    # the encoder appends [MASK]: a context leaves room for it
+    contexts, answers = _task(model, contexts, answers, "contexts", 1,
+                              model.config.block_size - 1)
     logits = np.concatenate([model.next_logits(contexts[b])
                              for b in _batches(len(contexts), batch_size)])
     return _score(logits, answers, mask_id(model.config))
