@@ -31,7 +31,7 @@ import numpy as np
 from .bench import cpu_name
 from .finetune import run_grid
 from .flags import integer_flag, integer_list_flag, number_flag
-from .records import read_record, shipped_record
+from .records import add_run_flags, out_path, read_record, shipped_record
 
 __all__ = ["MODELS", "load_record", "main"]
 
@@ -69,12 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n-embd", type=positive, default=64)
     p.add_argument("--lr", type=number_flag(0, low_open=True), default=3e-3)
     p.add_argument("--n-test", type=positive, default=1000, help="test windows per task")
-    p.add_argument("--threads", type=positive, default=1, help="PyTorch threads per run")
-    p.add_argument("--jobs", type=positive, default=1,
-                   help="runs at once, each in its own process (a core each, with --threads 1)")
     p.add_argument("--data-dir", default=None, help="where to look for Tiny Shakespeare first")
-    p.add_argument("--out", required=True, help="output folder (created if missing)")
-    p.add_argument("--overwrite", action="store_true", help=f"replace an earlier {RECORD}")
+    add_run_flags(p, RECORD)
     return p
 
 
@@ -122,12 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    record_path = Path(args.out) / RECORD
-    if Path(args.out).exists() and not Path(args.out).is_dir():
-        parser.error(f"--out {args.out} is a file; name a folder")
-    if record_path.exists() and not args.overwrite:
-        parser.error(f"--out {args.out} holds an earlier {RECORD}; name another folder, or "
-                     "add --overwrite to replace it")
+    record_path = out_path(parser, args, RECORD)
     if args.n_embd % 4:
         parser.error(f"--n-embd {args.n_embd} must be divisible by the 4 heads")
     import torch

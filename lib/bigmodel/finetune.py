@@ -49,7 +49,7 @@ from .files import atomic_write_text
 from .flags import integer_flag, integer_list_flag, number_flag
 from .gpt_train import TrainConfig
 from .inputs import number, positive_int
-from .records import read_record, shipped_record
+from .records import add_run_flags, out_path, read_record, shipped_record
 
 __all__ = ["RunSummary", "load_record", "main", "method_list", "parse_method", "pool_parts",
            "run_grid", "summarize", "windows"]
@@ -211,14 +211,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lr-scratch", type=lr, default=3e-3)
     p.add_argument("--lr-full", type=lr, default=3e-4)
     p.add_argument("--lr-lora", type=lr, default=3e-3)
-    p.add_argument("--threads", type=positive, default=1, help="PyTorch threads per run")
-    p.add_argument("--jobs", type=positive, default=1,
-                   help="runs at once, each in its own process (a core each, with --threads 1)")
     p.add_argument("--checkpoint", default=None,
                    help="the pretrained model (default: the shipped tang-without-bai-juyi)")
     p.add_argument("--data-dir", default=None, help="where to look for the Tang poems first")
-    p.add_argument("--out", required=True, help="output folder (created if missing)")
-    p.add_argument("--overwrite", action="store_true", help=f"replace an earlier {RECORD}")
+    add_run_flags(p, RECORD)
     return p
 
 
@@ -305,12 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    record_path = Path(args.out) / RECORD
-    if Path(args.out).exists() and not Path(args.out).is_dir():
-        parser.error(f"--out {args.out} is a file; name a folder")
-    if record_path.exists() and not args.overwrite:
-        parser.error(f"--out {args.out} holds an earlier {RECORD}; name another folder, or "
-                     "add --overwrite to replace it")
+    record_path = out_path(parser, args, RECORD)
     if min(args.pools) < 2:
         parser.error("--pools: every pool needs 2 poems or more (training and validation)")
     import torch

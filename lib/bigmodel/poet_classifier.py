@@ -31,7 +31,7 @@ import numpy as np
 from .bench import cpu_name
 from .finetune import method_list, parse_method, pool_parts, run_grid
 from .flags import integer_flag, integer_list_flag, number_flag
-from .records import read_record, shipped_record
+from .records import add_run_flags, out_path, read_record, shipped_record
 
 __all__ = ["load_record", "main"]
 
@@ -70,14 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lr-scratch", type=lr, default=1e-3)
     p.add_argument("--lr-full", type=lr, default=3e-4)
     p.add_argument("--lr-lora", type=lr, default=3e-3)
-    p.add_argument("--threads", type=positive, default=1, help="PyTorch threads per run")
-    p.add_argument("--jobs", type=positive, default=1,
-                   help="runs at once, each in its own process (a core each, with --threads 1)")
     p.add_argument("--checkpoint", default=None,
                    help="the pretrained model (default: the shipped tang-without-bai-juyi)")
     p.add_argument("--data-dir", default=None, help="where to look for the Tang poems first")
-    p.add_argument("--out", required=True, help="output folder (created if missing)")
-    p.add_argument("--overwrite", action="store_true", help=f"replace an earlier {RECORD}")
+    add_run_flags(p, RECORD)
     return p
 
 
@@ -116,12 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    record_path = Path(args.out) / RECORD
-    if Path(args.out).exists() and not Path(args.out).is_dir():
-        parser.error(f"--out {args.out} is a file; name a folder")
-    if record_path.exists() and not args.overwrite:
-        parser.error(f"--out {args.out} holds an earlier {RECORD}; name another folder, or "
-                     "add --overwrite to replace it")
+    record_path = out_path(parser, args, RECORD)
     import torch
 
     from . import data, train

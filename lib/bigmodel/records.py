@@ -4,12 +4,38 @@ a command, the book's copies shipped in the package's ``results/`` folder."""
 
 from __future__ import annotations
 
+import argparse
 import importlib.resources
 import json
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["read_record", "shipped_record"]
+from .flags import integer_flag
+
+__all__ = ["add_run_flags", "out_path", "read_record", "shipped_record"]
+
+
+def add_run_flags(parser: argparse.ArgumentParser, record: str) -> None:
+    """The flags every experiment command shares: ``--threads``, ``--jobs``, ``--out`` and
+    ``--overwrite`` (of the record file named ``record``)."""
+    positive = integer_flag(low=1)
+    parser.add_argument("--threads", type=positive, default=1, help="PyTorch threads per run")
+    parser.add_argument("--jobs", type=positive, default=1, help="runs at once, each in its "
+                        "own process (a core each, with --threads 1)")
+    parser.add_argument("--out", required=True, help="output folder (created if missing)")
+    parser.add_argument("--overwrite", action="store_true", help=f"replace an earlier {record}")
+
+
+def out_path(parser: argparse.ArgumentParser, args: argparse.Namespace, record: str) -> Path:
+    """Where the command writes ``record``: ``--out``/``record``, or a one-line error (exit
+    2) when ``--out`` is a file or already holds a record and ``--overwrite`` is not given."""
+    path = Path(args.out) / record
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        parser.error(f"--out {args.out} is a file; name a folder")
+    if path.exists() and not args.overwrite:
+        parser.error(f"--out {args.out} holds an earlier {record}; name another folder, or "
+                     "add --overwrite to replace it")
+    return path
 
 
 def shipped_record(name: str) -> Path:
